@@ -1,0 +1,5 @@
+/* native/cli/commands.h: the subcommands of crmsync; each takes argv from its own name. */
+#ifndef CRM_CLI_COMMANDS_H
+#define CRM_CLI_COMMANDS_H
+int crm_cmd_eval(int argc, char **argv);
+#endif
