@@ -70,12 +70,12 @@ $(BUILD)/crmsync: $(CLI_OBJ) $(BUILD)/libcrmcore.a
 
 include $(sort $(wildcard mk/*.mk))
 
-test: $(TEST_TARGETS)
+test: deps $(TEST_TARGETS)
 	@echo "make test: all parts passed ($(TEST_TARGETS))"
 
 bench: $(BENCH_TARGETS)
 
-run: all
+run: deps all
 	tools/run-demo
 
 clean:
