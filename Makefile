@@ -32,6 +32,9 @@ CLI_SRC  := $(sort $(wildcard native/cli/*.c))
 CLI_OBJ  := $(patsubst native/%.c,$(BUILD)/obj/native/%.o,$(CLI_SRC))
 NATIVE_LIBS := -lcjson
 
+# Each part's fragment (mk/*.mk) extends the variables above and adds its targets.
+include $(sort $(wildcard mk/*.mk))
+
 .PHONY: all run test bench help clean deps
 all: $(BUILD)/libcrmcore.a $(BUILD)/crmsync
 
@@ -67,8 +70,6 @@ $(BUILD)/libcrmcore.a: $(CORE_OBJ)
 
 $(BUILD)/crmsync: $(CLI_OBJ) $(BUILD)/libcrmcore.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcrmcore.a $(NATIVE_LIBS)
-
-include $(sort $(wildcard mk/*.mk))
 
 test: deps $(TEST_TARGETS)
 	@echo "make test: all parts passed ($(TEST_TARGETS))"

@@ -26,7 +26,7 @@ for (const [title, e] of emails) {
   const item = { type: 'email', message_id: `<${title.replace(/\W/g, '')}@demo>`, date: '2026-11-20T10:00:00Z', ...e };
   const req = JSON.stringify({ op: 'decide_email', settings, records, item, context: { now: '2026-11-22T09:00:00Z' } });
   let out;
-  try { out = execFileSync(core, ['eval'], { input: req }).toString(); } catch (err) { out = err.stdout.toString(); }
+  try { out = execFileSync(core, ['eval'], { input: req }).toString(); } catch (err) { if (!err.stdout) throw err; out = err.stdout.toString(); }
   const r = JSON.parse(out);
   if (!r.ok) { console.log(`${title.padEnd(36)} error ${r.error.code}: ${r.error.message}`); continue; }
   const d = r.result;
