@@ -5,25 +5,50 @@
 #include "crm/domain.h"
 #include "domain_data.h"
 
-/* Compares key (k, kn) with entry i of a table: memcmp order, a shorter key first. */
-static int cmp_entry(const char *k, size_t kn, const uint32_t *off, const char *blob, uint32_t i)
+/* memcmp order, a shorter key first on a common prefix */
+static int cmp_keys(const char *a, size_t an, const char *b, size_t bn)
 {
-    uint32_t s = off[i] & CRM_DD_OFF_MASK, e = off[i + 1] & CRM_DD_OFF_MASK;
-    size_t en = (size_t)(e - s);
-    int c = memcmp(k, blob + s, kn < en ? kn : en);
+    int c = memcmp(a, b, an < bn ? an : bn);
     if (c != 0) return c;
-    return kn < en ? -1 : (kn > en ? 1 : 0);
+    return an < bn ? -1 : (an > bn ? 1 : 0);
 }
 
-/* The flags of key (k, kn) in a table, or -1 when absent. Binary search. */
-static int lookup(const char *k, size_t kn, uint32_t n, const uint32_t *off, const char *blob)
+size_t crm_dd_entry(const crm_dd_table *t, uint32_t i, size_t *pos, char key[CRM_DD_MAX_KEY + 1], unsigned *flags)
 {
-    uint32_t lo = 0, hi = n;
+    const unsigned char *d = t->data;
+    size_t p = (i % CRM_DD_BLOCK == 0) ? t->block[i / CRM_DD_BLOCK] : *pos;
+    size_t shared = d[p], rest = d[p + 1];
+    p += 2;
+    *flags = t->flagged ? d[p++] : 0u;
+    memcpy(key + shared, d + p, rest);
+    key[shared + rest] = '\0';
+    *pos = p + rest;
+    return shared + rest;
+}
+
+int crm_dd_lookup(const crm_dd_table *t, const char *rkey, size_t n)
+{
+    if (t->n == 0 || n > CRM_DD_MAX_KEY) return -1;
+    /* the last block whose head key is <= rkey */
+    uint32_t lo = 0, hi = t->nblocks; /* invariant: head(lo-1) <= rkey < head(hi) */
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        int c = cmp_entry(k, kn, off, blob, mid);
-        if (c == 0) return (int)CRM_DD_FLAGS(off[mid]);
-        if (c < 0) hi = mid; else lo = mid + 1;
+        const unsigned char *e = t->data + t->block[mid];
+        size_t hl = e[1];
+        const char *hk = (const char *)(e + (t->flagged ? 3 : 2));
+        if (cmp_keys(rkey, n, hk, hl) < 0) hi = mid; else lo = mid + 1;
+    }
+    if (lo == 0) return -1; /* before the first key */
+    uint32_t b = lo - 1;
+    char key[CRM_DD_MAX_KEY + 1];
+    size_t pos = 0;
+    uint32_t end = (b + 1) * CRM_DD_BLOCK < t->n ? (b + 1) * CRM_DD_BLOCK : t->n;
+    for (uint32_t i = b * CRM_DD_BLOCK; i < end; i++) {
+        unsigned flags;
+        size_t kl = crm_dd_entry(t, i, &pos, key, &flags);
+        int c = cmp_keys(rkey, n, key, kl);
+        if (c == 0) return (int)flags;
+        if (c < 0) break; /* sorted: passed it */
     }
     return -1;
 }
@@ -48,12 +73,18 @@ size_t crm_registered_domain_offset(const char *domain, size_t len)
             end = i - 1;
         }
     }
-    /* Prevailing rule, in labels of the public suffix: default "*" gives 1. */
+    /* The reversed domain (its rightmost CRM_DD_MAX_KEY bytes): the suffix starting at s is
+     * rev[0 .. len - s). */
+    char rev[CRM_DD_MAX_KEY];
+    size_t rn = len < CRM_DD_MAX_KEY ? len : CRM_DD_MAX_KEY;
+    for (size_t j = 0; j < rn; j++) rev[j] = domain[len - 1 - j];
+    /* Prevailing rule, in labels of the public suffix: the default "*" gives 1. */
     size_t ps = 1;
     size_t lim = nl < MAX_LABELS ? nl : MAX_LABELS; /* so ps <= MAX_LABELS + 1 */
     for (size_t c = 1; c <= lim; c++) {
-        size_t s = starts[c - 1];
-        int f = lookup(domain + s, len - s, crm_psl_n, crm_psl_off, crm_psl_blob);
+        size_t sl = len - starts[c - 1];
+        if (sl > rn) break; /* longer than any key */
+        int f = crm_dd_lookup(&crm_psl_table, rev, sl);
         if (f < 0) continue;
         if (f & CRM_PSL_EXC) { ps = c - 1; break; } /* an exception prevails: drop its leftmost label */
         if ((f & CRM_PSL_RULE) && c > ps) ps = c;
@@ -65,8 +96,10 @@ size_t crm_registered_domain_offset(const char *domain, size_t len)
 
 bool crm_freemail_bundled(const char *domain, size_t len)
 {
-    if (domain == NULL || len == 0) return false;
-    return lookup(domain, len, crm_freemail_n, crm_freemail_off, crm_freemail_blob) >= 0;
+    char rev[CRM_DD_MAX_KEY];
+    if (domain == NULL || len == 0 || len > CRM_DD_MAX_KEY) return false;
+    for (size_t j = 0; j < len; j++) rev[j] = domain[len - 1 - j];
+    return crm_dd_lookup(&crm_freemail_table, rev, len) >= 0;
 }
 
 const char *crm_domain_data_version(void)

@@ -196,61 +196,98 @@ static void test_freemail(void)
     CHECK(crm_freemail_bundled(buf, len));
 }
 
-/* Every key of a table: sorted strictly (so binary search finds each), lower-case ASCII
- * domain characters only. */
-static int table_ok(uint32_t n, const uint32_t *off, const char *blob, int psl)
+/* All keys of a table, decoded in stored order and un-reversed: keys[i] (NUL-terminated),
+ * flags[i]. Returns the count. */
+enum { MAX_KEYS = 20000 };
+static char keys[MAX_KEYS][CRM_DD_MAX_KEY + 1];
+static unsigned kflags[MAX_KEYS];
+
+static uint32_t load(const crm_dd_table *t)
+{
+    size_t pos = 0;
+    char k[CRM_DD_MAX_KEY + 1];
+    for (uint32_t i = 0; i < t->n && i < MAX_KEYS; i++) {
+        size_t l = crm_dd_entry(t, i, &pos, k, &kflags[i]);
+        for (size_t j = 0; j < l; j++) keys[i][j] = k[l - 1 - j];
+        keys[i][l] = '\0';
+    }
+    return t->n < MAX_KEYS ? t->n : MAX_KEYS;
+}
+
+/* The stored (reversed) keys are sorted strictly (so the search finds each), and made of
+ * lower-case ASCII domain characters only; flags as the table kind says. */
+static int table_ok(const crm_dd_table *t, int psl)
 {
     int bad = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t s = off[i] & CRM_DD_OFF_MASK, e = off[i + 1] & CRM_DD_OFF_MASK;
-        if (e <= s) { bad++; continue; }
-        for (uint32_t j = s; j < e; j++) {
-            char c = blob[j];
+    size_t pos = 0;
+    char prev[CRM_DD_MAX_KEY + 1] = "", k[CRM_DD_MAX_KEY + 1];
+    size_t pl = 0;
+    if (t->nblocks != (t->n + CRM_DD_BLOCK - 1) / CRM_DD_BLOCK) bad++;
+    for (uint32_t i = 0; i < t->n; i++) {
+        unsigned f;
+        size_t l = crm_dd_entry(t, i, &pos, k, &f);
+        if (l == 0 || strlen(k) != l) bad++;
+        for (size_t j = 0; j < l; j++) {
+            char c = k[j];
             if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) bad++;
         }
         if (i > 0) {
-            uint32_t ps = off[i - 1] & CRM_DD_OFF_MASK;
-            size_t pl = s - ps, l = e - s, m = pl < l ? pl : l;
-            int c = memcmp(blob + ps, blob + s, m);
+            size_t m = pl < l ? pl : l;
+            int c = memcmp(prev, k, m);
             if (c > 0 || (c == 0 && pl >= l)) bad++;
         }
-        uint32_t f = CRM_DD_FLAGS(off[i]);
         if (psl ? (f == 0 || f > 7) : f != 0) bad++;
+        memcpy(prev, k, l + 1);
+        pl = l;
     }
     return bad == 0;
 }
 
 static void test_tables(void)
 {
-    CHECK(crm_psl_n > 5000);
-    CHECK(crm_freemail_n > 5000);
-    CHECK(table_ok(crm_psl_n, crm_psl_off, crm_psl_blob, 1));
-    CHECK(table_ok(crm_freemail_n, crm_freemail_off, crm_freemail_blob, 0));
-    /* every free-mail key is found; every PSL rule behaves as a rule */
+    CHECK(crm_psl_table.n > 5000 && crm_psl_table.flagged);
+    CHECK(crm_freemail_table.n > 5000 && !crm_freemail_table.flagged);
+    CHECK(table_ok(&crm_psl_table, 1));
+    CHECK(table_ok(&crm_freemail_table, 0));
+    /* every free-mail key is found */
     int miss = 0, wrong = 0;
-    for (uint32_t i = 0; i < crm_freemail_n; i++) {
-        uint32_t s = crm_freemail_off[i] & CRM_DD_OFF_MASK, e = crm_freemail_off[i + 1] & CRM_DD_OFF_MASK;
-        miss += !crm_freemail_bundled(crm_freemail_blob + s, e - s);
-    }
+    uint32_t n = load(&crm_freemail_table);
+    for (uint32_t i = 0; i < n; i++) miss += !crm_freemail_bundled(keys[i], strlen(keys[i]));
     CHECK(miss == 0);
-    for (uint32_t i = 0; i < crm_psl_n; i++) {
-        uint32_t s = crm_psl_off[i] & CRM_DD_OFF_MASK, e = crm_psl_off[i + 1] & CRM_DD_OFF_MASK;
-        uint32_t f = CRM_DD_FLAGS(crm_psl_off[i]);
-        char buf[300];
-        size_t l = e - s;
-        if (l + 12 > sizeof buf) { wrong++; continue; }
+    /* variants of keys (a character more in front, one less, the last changed) are found
+     * exactly when they are keys themselves */
+    for (uint32_t i = 0; i < n; i += 37) {
+        char v[3][CRM_DD_MAX_KEY + 3];
+        size_t l = strlen(keys[i]);
+        v[0][0] = 'q';
+        memcpy(v[0] + 1, keys[i], l + 1);
+        memcpy(v[1], keys[i] + 1, l);
+        memcpy(v[2], keys[i], l + 1);
+        v[2][l - 1] = v[2][l - 1] == 'z' ? 'y' : 'z';
+        for (int k = 0; k < 3; k++) {
+            bool listed = false;
+            for (uint32_t j = 0; j < n && !listed; j++) listed = strcmp(keys[j], v[k]) == 0;
+            wrong += crm_freemail_bundled(v[k], strlen(v[k])) != listed;
+        }
+    }
+    CHECK(wrong == 0);
+    /* every PSL rule behaves as a rule */
+    n = load(&crm_psl_table);
+    wrong = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned f = kflags[i];
+        char buf[300], buf2[310];
+        size_t l = strlen(keys[i]);
         memcpy(buf, "zz9q.", 5);
-        memcpy(buf + 5, crm_psl_blob + s, l);
-        memcpy(buf + 5 + l, "", 1);
+        memcpy(buf + 5, keys[i], l + 1);
         if (f & CRM_PSL_EXC) {
             /* "!name": name is itself a registered domain */
             wrong += crm_registered_domain_offset(buf + 5, l) != 0;
         } else if (f & CRM_PSL_WILD) {
             /* "*.name": x.name is a suffix, y.x.name registered */
             wrong += crm_registered_domain_offset(buf, l + 5) != (size_t)-1;
-            char buf2[310];
             memcpy(buf2, "y.", 2);
-            memcpy(buf2 + 2, buf, l + 5);
+            memcpy(buf2 + 2, buf, l + 6);
             wrong += crm_registered_domain_offset(buf2, l + 7) != 0;
         } else {
             wrong += crm_registered_domain_offset(buf + 5, l) != (size_t)-1;
@@ -259,6 +296,10 @@ static void test_tables(void)
     }
     if (wrong) fprintf(stderr, "PSL rules not behaving as rules: %d\n", wrong);
     CHECK(wrong == 0);
+    /* the lookup on the first and last keys and beyond both ends */
+    CHECK(crm_dd_lookup(&crm_freemail_table, "", 0) == -1);
+    CHECK(crm_dd_lookup(&crm_freemail_table, "\x01", 1) == -1);
+    CHECK(crm_dd_lookup(&crm_freemail_table, "\x7f\x7f", 2) == -1);
 }
 
 static void test_version(void)
