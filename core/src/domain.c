@@ -39,16 +39,27 @@ int crm_dd_lookup(const crm_dd_table *t, const char *rkey, size_t n)
         if (cmp_keys(rkey, n, hk, hl) < 0) hi = mid; else lo = mid + 1;
     }
     if (lo == 0) return -1; /* before the first key */
+    /* Scan block lo - 1 without rebuilding keys: m is the length of the common prefix of
+     * rkey and the previous key (which is < rkey). An entry sharing more than m bytes with
+     * it is still < rkey; one sharing fewer is > rkey (sorted), so rkey is absent. */
     uint32_t b = lo - 1;
-    char key[CRM_DD_MAX_KEY + 1];
-    size_t pos = 0;
     uint32_t end = (b + 1) * CRM_DD_BLOCK < t->n ? (b + 1) * CRM_DD_BLOCK : t->n;
+    const unsigned char *d = t->data;
+    const unsigned char *k = (const unsigned char *)rkey;
+    size_t p = t->block[b], m = 0;
     for (uint32_t i = b * CRM_DD_BLOCK; i < end; i++) {
-        unsigned flags;
-        size_t kl = crm_dd_entry(t, i, &pos, key, &flags);
-        int c = cmp_keys(rkey, n, key, kl);
-        if (c == 0) return (int)flags;
-        if (c < 0) break; /* sorted: passed it */
+        size_t shared = d[p], rest = d[p + 1];
+        p += 2;
+        unsigned flags = t->flagged ? d[p++] : 0u;
+        const unsigned char *suf = d + p;
+        p += rest;
+        if (shared < m) return -1;
+        if (shared > m) continue;
+        size_t j = 0;
+        while (j < rest && m + j < n && suf[j] == k[m + j]) j++;
+        if (j == rest && m + j == n) return (int)flags;   /* equal */
+        if (j < rest && (m + j == n || suf[j] > k[m + j])) return -1; /* key > rkey */
+        m += j;                                           /* key < rkey */
     }
     return -1;
 }
