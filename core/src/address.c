@@ -39,7 +39,7 @@ static crm_status invalid(crm_ctx *ctx, crm_addr *out, const char *s, size_t n, 
     return CRM_OK;
 }
 
-crm_status crm_addr_parse(crm_ctx *ctx, const char *in, size_t len, crm_addr *out) {
+static crm_status parse(crm_ctx *ctx, const char *in, size_t len, crm_addr *out, bool registered) {
     memset(out, 0, sizeof *out);
     out->display_name = "";
     const char *s = in;
@@ -116,12 +116,15 @@ crm_status crm_addr_parse(crm_ctx *ctx, const char *in, size_t len, crm_addr *ou
     out->address = addr;
     out->local = crm_arena_strndup(&ctx->arena, addr, at);
     out->domain = addr + at + 1;
-    size_t off = crm_registered_domain_offset(out->domain, an);
+    size_t off = registered ? crm_registered_domain_offset(out->domain, an) : (size_t)-1;
     out->registered = off == (size_t)-1 ? "" : out->domain + off;
     out->why = NULL;
     if (out->local == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
     return CRM_OK;
 }
+
+crm_status crm_addr_parse(crm_ctx *ctx, const char *in, size_t len, crm_addr *out) { return parse(ctx, in, len, out, true); }
+crm_status crm_addr_parse_plain(crm_ctx *ctx, const char *in, size_t len, crm_addr *out) { return parse(ctx, in, len, out, false); }
 
 /* Role addresses (A6); a "+tag" is ignored, so bounces+123@ is a role address. */
 bool crm_is_role_local(const char *local) {

@@ -5,20 +5,12 @@
 
 const char *const crm_status_names[] = {"self", "internal", "blocklisted", "invalid", "smart", "contact", "lead", "unresolved", NULL};
 
-static bool same_address(const char *raw, const crm_addr *a, crm_ctx *ctx) {
-    if (raw == NULL || raw[0] == '\0') return false;
-    crm_addr b;
-    if (crm_addr_parse(ctx, raw, strlen(raw), &b) != CRM_OK || !b.valid) return false;
-    return strcmp(b.address, a->address) == 0;
-}
-
 /* Self (A3): the mailbox address, its aliases and the Salesforce user's email. */
 bool crm_is_self(crm_ctx *ctx, const crm_settings *s, const crm_addr *a) {
+    (void)ctx;
     if (!a->valid) return false;
-    if (s->self_mailbox.valid && strcmp(s->self_mailbox.address, a->address) == 0) return true;
-    if (same_address(s->salesforce_email, a, ctx)) return true;
-    for (size_t i = 0; i < s->n_aliases; i++)
-        if (same_address(s->aliases[i], a, ctx)) return true;
+    for (size_t i = 0; i < s->n_self; i++)
+        if (strcmp(s->self[i], a->address) == 0) return true;
     return false;
 }
 

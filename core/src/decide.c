@@ -304,7 +304,7 @@ static crm_status decide(crm_ctx *ctx, const crm_request *rq, cJSON *result, boo
     bool dnr = false;
     if (s.email.do_not_record_address[0]) {
         crm_addr x;
-        if ((st = crm_addr_parse(ctx, s.email.do_not_record_address, strlen(s.email.do_not_record_address), &x)) != CRM_OK) goto out;
+        if ((st = crm_addr_parse_plain(ctx, s.email.do_not_record_address, strlen(s.email.do_not_record_address), &x)) != CRM_OK) goto out;
         for (size_t i = 0; i < d.pp.n && x.valid; i++)
             if (d.pp.v[i].role != ROLE_FROM && d.pp.v[i].a.valid && strcmp(d.pp.v[i].a.address, x.address) == 0) dnr = true;
     }

@@ -6,7 +6,7 @@
 const cJSON *crm_j_get(const cJSON *obj, const char *key) {
     if (obj == NULL || !cJSON_IsObject(obj)) return NULL;
     for (const cJSON *c = obj->child; c; c = c->next)
-        if (c->string && strcmp(c->string, key) == 0) return c;
+        if (c->string && c->string[0] == key[0] && strcmp(c->string, key) == 0) return c;
     return NULL;
 }
 
@@ -26,7 +26,7 @@ crm_status crm_j_object(crm_ctx *ctx, const cJSON *v, const crm_path *p, const c
     for (const cJSON *c = v->child; c; c = c->next) {
         bool known = false;
         for (size_t i = 0; keys[i]; i++)
-            if (strcmp(keys[i], c->string) == 0) { known = true; break; }
+            if (keys[i][0] == c->string[0] && strcmp(keys[i], c->string) == 0) { known = true; break; }
         crm_path cp = CRM_PATH_KEY(p, c->string);
         if (!known) {
             if (unknown == CRM_E_UNKNOWN_SETTING)
@@ -34,7 +34,7 @@ crm_status crm_j_object(crm_ctx *ctx, const cJSON *v, const crm_path *p, const c
             return crm_fail(ctx, unknown, &cp, "unknown field '%s'", c->string);
         }
         for (const cJSON *d = v->child; d != c; d = d->next)
-            if (strcmp(d->string, c->string) == 0)
+            if (d->string[0] == c->string[0] && strcmp(d->string, c->string) == 0)
                 return crm_fail(ctx, CRM_E_JSON, &cp, "field '%s' appears twice", c->string);
     }
     return CRM_OK;

@@ -35,7 +35,7 @@ const char *crm_email_key(crm_ctx *ctx, const crm_settings *s, const crm_item *i
     for (size_t i = 0; i < it->n_parties; i++) {
         if (it->parties[i].role != ROLE_FROM) continue;
         crm_addr a;
-        if (crm_addr_parse(ctx, it->parties[i].address, strlen(it->parties[i].address), &a) != CRM_OK) return NULL;
+        if (crm_addr_parse_plain(ctx, it->parties[i].address, strlen(it->parties[i].address), &a) != CRM_OK) return NULL;
         from = a.address;
     }
     put(&h, from);

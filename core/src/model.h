@@ -16,6 +16,8 @@ typedef struct crm_addr {
 
 /* Parses and normalises one address (A1/A2). Never fails except out of memory. */
 crm_status crm_addr_parse(crm_ctx *ctx, const char *in, size_t len, crm_addr *out);
+/* The same without the registered domain (left ""): for addresses only compared. */
+crm_status crm_addr_parse_plain(crm_ctx *ctx, const char *in, size_t len, crm_addr *out);
 bool crm_is_role_local(const char *local);
 
 /* ---- blocklist entries (B2-B4); also used for internal_domains (A4) ---- */
@@ -80,6 +82,7 @@ typedef struct crm_settings {
     crm_limit *limits; size_t n_limits;
     /* derived */
     crm_addr self_mailbox;
+    const char **self; size_t n_self; /* normalised self addresses (A3) */
 } crm_settings;
 
 void crm_settings_defaults(crm_settings *s);

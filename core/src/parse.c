@@ -83,7 +83,7 @@ static crm_status parse_person(crm_ctx *ctx, const cJSON *o, const crm_path *p, 
         const char *e = i == 0 ? emails[0] : out->alt_emails[i - 1];
         if (e[0] == '\0') continue;
         crm_addr a;
-        if ((st = crm_addr_parse(ctx, e, strlen(e), &a)) != CRM_OK) return st;
+        if ((st = crm_addr_parse_plain(ctx, e, strlen(e), &a)) != CRM_OK) return st;
         if (a.valid) out->norm[out->n_norm++] = a; /* a bad address in the CRM matches nothing */
     }
     return CRM_OK;

@@ -268,7 +268,19 @@ crm_status crm_settings_finish(crm_ctx *ctx, crm_settings *s) {
     for (size_t i = 0; i < s->block_user.n; i++)
         if (crm_entries_add(ctx, &s->block_all, &s->block_user.v[i]) != CRM_OK) return CRM_E_NOMEM;
     memset(&s->self_mailbox, 0, sizeof s->self_mailbox);
-    if (s->mailbox[0]) return crm_addr_parse(ctx, s->mailbox, strlen(s->mailbox), &s->self_mailbox);
+    if (s->mailbox[0] && crm_addr_parse_plain(ctx, s->mailbox, strlen(s->mailbox), &s->self_mailbox) != CRM_OK) return ctx->err;
+    /* A3: mailbox, aliases and the Salesforce user's email, normalised once */
+    s->self = crm_arena_alloc(&ctx->arena, (s->n_aliases + 2) * sizeof *s->self);
+    if (s->self == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
+    s->n_self = 0;
+    if (s->self_mailbox.valid) s->self[s->n_self++] = s->self_mailbox.address;
+    for (size_t i = 0; i <= s->n_aliases; i++) {
+        const char *raw = i == 0 ? s->salesforce_email : s->aliases[i - 1];
+        crm_addr a;
+        if (raw[0] == '\0') continue;
+        if (crm_addr_parse_plain(ctx, raw, strlen(raw), &a) != CRM_OK) return ctx->err;
+        if (a.valid) s->self[s->n_self++] = a.address;
+    }
     return CRM_OK;
 }
 
