@@ -6,9 +6,9 @@ FREEMAIL_JSON := node_modules/email-providers/all.json
 NPM_STAMP     := node_modules/.package-lock.json
 DOMAIN_GEN    := $(BUILD)/gen/crm_psl_data.c $(BUILD)/gen/crm_freemail_data.c
 
-# node_modules: installed from the lock file when missing or older than it (npm writes
-# node_modules/.package-lock.json on every install; package files keep their 1985 mtimes,
-# so they cannot be the stamp).
+# node_modules: installed from the lock file when missing or older than it. The stamp is
+# node_modules/.package-lock.json, which npm writes on every install (package files' own
+# mtimes are not reliable: some npm versions keep the tarball's fixed 1985 date).
 $(NPM_STAMP): package-lock.json package.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
