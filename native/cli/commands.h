@@ -2,4 +2,5 @@
 #ifndef CRM_CLI_COMMANDS_H
 #define CRM_CLI_COMMANDS_H
 int crm_cmd_eval(int argc, char **argv);
+int crm_cmd_issues(int argc, char **argv);
 #endif
