@@ -79,6 +79,8 @@ WASM_LDFLAGS := \
 # --extern-post-js        appends wasm/crmcore.mjs (loadCore, CrmError) after the factory,
 #                         so build/wasm/crmcore.mjs is one self-contained module.
 
+TEST_TARGETS  += test-wasm test-parity test-chromium
+
 .PHONY: wasm test-wasm test-parity test-chromium check-exports bench-wasm
 wasm: $(WASM_DIR)/crmcore.mjs $(WASM_DIR)/crmsync-eval.mjs
 
@@ -124,8 +126,8 @@ check-exports: $(BUILD)/libcrmcore.a $(WASM_DIR)/crmcore.mjs
 $(WASM_DIR)/native_batch: tests/wasm/native_batch.c $(BUILD)/libcrmcore.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libcrmcore.a $(NATIVE_LIBS)
 
-test-wasm: wasm check-exports
-	$(NODE) --test --test-reporter=spec tests/wasm/api.test.mjs tests/wasm/cli.test.mjs
+test-wasm: wasm check-exports $(BUILD)/crmsync
+	$(NODE) --test --test-reporter=./tests/wasm/reporter.mjs tests/wasm/api.test.mjs tests/wasm/cli.test.mjs
 	$(NODE) tests/wasm/run-vectors.mjs
 
 test-parity: wasm $(BUILD)/crmsync $(WASM_DIR)/native_batch

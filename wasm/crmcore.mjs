@@ -78,7 +78,7 @@ function errorOf(response) {
  *  - wasmBinary: ArrayBuffer|Uint8Array of crmcore.wasm (skips fetching it);
  *  - wasmUrl: string|URL where crmcore.wasm is served (default: next to this module);
  *  - module: a compiled WebAssembly.Module of crmcore.wasm (e.g. shared with a worker);
- *  - throws: when true, eval() throws CrmError for ok:false responses.
+ *  - throws: when true, core.eval throws CrmError for ok:false responses.
  * Each call returns an independent core (its own wasm instance and memory).
  */
 export async function loadCore(opts = {}) {
