@@ -367,7 +367,8 @@ crm_status crm_op_decide_event(crm_ctx *ctx, const crm_request *rq, cJSON *resul
         goto done;
     }
     if (!it.is_all_day && sp.end - sp.start > 86400) {
-        crm_trace(ctx, "C6", "a timed item of %ld minutes is longer than 24 hours", (long)((sp.end - sp.start) / 60));
+        /* hours, not minutes: the count must fit a 32-bit long (wasm32) for every valid time */
+        crm_trace(ctx, "C6", "a timed item longer than 24 hours (%ld full hours)", (long)((sp.end - sp.start) / 3600));
         fail_item(&d, "E_TOO_LONG");
         goto done;
     }
