@@ -4,7 +4,7 @@
 #include "ops.h"
 #include "decide.h"
 
-static bool has_category(const crm_item *it, const char *cat) {
+bool crm_has_category(const crm_item *it, const char *cat) {
     if (cat == NULL || cat[0] == '\0') return false;
     for (size_t i = 0; i < it->n_categories; i++)
         if (crm_strcaseeq(it->categories[i], cat)) return true;
@@ -41,7 +41,7 @@ static bool same_msgid(const char *a, const char *b) {
     return na && na == nb && memcmp(a, b, na) == 0;
 }
 
-static bool push_id(crm_ctx *ctx, const char ***v, size_t *n, const char *id) {
+bool crm_push_id(crm_ctx *ctx, const char ***v, size_t *n, const char *id) {
     for (size_t i = 0; i < *n; i++) if (strcmp((*v)[i], id) == 0) return true;
     const char **nv = crm_arena_alloc(&ctx->arena, (*n + 1) * sizeof *nv);
     if (nv == NULL) { crm_fail(ctx, CRM_E_NOMEM, NULL, ""); return false; }
@@ -56,7 +56,7 @@ static bool remaining(const crm_participant *p) {
 }
 
 /* M5: the freshest Opportunity owned by the user on an Account of a resolved Contact. */
-static const crm_opp *pick_opportunity(crm_ctx *ctx, const crm_settings *s, const crm_records *r, const crm_decision *d) {
+const crm_opp *crm_pick_opportunity(const crm_settings *s, const crm_records *r, const crm_decision *d) {
     if (s->user_id[0] == '\0') return NULL;
     bool have_now = d->has_now;
     int64_t today = have_now ? crm_floor_div(d->now_t + s->utc_offset_minutes * 60, 86400) : 0;
@@ -79,7 +79,6 @@ static const crm_opp *pick_opportunity(crm_ctx *ctx, const crm_settings *s, cons
         if (o->has_created && o->created_t != best->created_t) { if (o->created_t > best->created_t) best = o; continue; }
         if (strcmp(o->id, best->id) < 0) best = o;
     }
-    (void)ctx;
     return best;
 }
 
@@ -87,7 +86,7 @@ static const crm_opp *pick_opportunity(crm_ctx *ctx, const crm_settings *s, cons
 static bool pick_who(crm_ctx *ctx, crm_decision *d, const crm_participant **lead_p) {
     *lead_p = NULL;
     for (size_t i = 0; i < d->pp.n; i++)
-        if (d->pp.v[i].status == ST_CONTACT && !push_id(ctx, &d->who, &d->n_who, d->pp.v[i].record->id)) return false;
+        if (d->pp.v[i].status == ST_CONTACT && !crm_push_id(ctx, &d->who, &d->n_who, d->pp.v[i].record->id)) return false;
     if (d->n_who) return true;
     static const int inbound_order[] = {ROLE_FROM, ROLE_TO, ROLE_CC, ROLE_BCC};
     static const int outbound_order[] = {ROLE_TO, ROLE_CC, ROLE_BCC, ROLE_FROM};
@@ -95,7 +94,7 @@ static bool pick_who(crm_ctx *ctx, crm_decision *d, const crm_participant **lead
     for (int k = 0; k < 4 && *lead_p == NULL; k++)
         for (size_t i = 0; i < d->pp.n && *lead_p == NULL; i++)
             if (d->pp.v[i].role == order[k] && d->pp.v[i].status == ST_LEAD) *lead_p = &d->pp.v[i];
-    if (*lead_p) return push_id(ctx, &d->who, &d->n_who, (*lead_p)->record->id);
+    if (*lead_p) return crm_push_id(ctx, &d->who, &d->n_who, (*lead_p)->record->id);
     return true;
 }
 
@@ -126,7 +125,7 @@ static crm_status check_attachments(crm_ctx *ctx, const crm_settings *s, const c
     return CRM_OK;
 }
 
-static const crm_saved *find_saved(const crm_context *c, const char *key) {
+const crm_saved *crm_find_saved(const crm_context *c, const char *key) {
     for (size_t i = 0; i < c->n_saved; i++) if (strcmp(c->saved[i].key, key) == 0) return &c->saved[i];
     return NULL;
 }
@@ -186,7 +185,7 @@ static crm_status plan_creates(crm_ctx *ctx, const crm_settings *s, crm_decision
         if (account_ref) crm_o_str(ctx, f, "AccountId", account_ref);
         if (s->user_id[0]) crm_o_str(ctx, f, "OwnerId", s->user_id);
         const char *ref = crm_fmt(&ctx->arena, "ext:%s", pkey);
-        if (ref == NULL || !push_id(ctx, &d->who, &d->n_who, ref)) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
+        if (ref == NULL || !crm_push_id(ctx, &d->who, &d->n_who, ref)) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
         if (x->kind == KIND_LEAD) lead_taken = true;
         else if (!d->what && account_ref) d->what = account_ref;
         made++;
@@ -227,7 +226,7 @@ static crm_status validate_selection(crm_ctx *ctx, const crm_settings *s, const 
             return crm_fail(ctx, CRM_E_UNKNOWN_RECORD, &ip, "'%s' is not a Contact or Lead among the records given", sel->who[i]);
         }
         lead = lead || pr->is_lead;
-        if (!push_id(ctx, &d->who, &d->n_who, pr->id)) return CRM_E_NOMEM;
+        if (!crm_push_id(ctx, &d->who, &d->n_who, pr->id)) return CRM_E_NOMEM;
     }
     if (sel->what[0]) {
         if (!crm_find_account(r, sel->what) && !crm_find_opp(r, sel->what))
@@ -258,7 +257,7 @@ static crm_status thread_entry(crm_ctx *ctx, const crm_records *r, const crm_ite
         for (size_t k = 0; pr && k < d->pp.n && !present; k++)
             for (size_t m = 0; m < pr->n_norm && !present; m++)
                 present = d->pp.v[k].a.valid && strcmp(pr->norm[m].address, d->pp.v[k].a.address) == 0;
-        if (present && !push_id(ctx, &d->thread_who, &d->n_thread_who, d->who[i])) return CRM_E_NOMEM;
+        if (present && !crm_push_id(ctx, &d->thread_who, &d->n_thread_who, d->who[i])) return CRM_E_NOMEM;
     }
     crm_trace(ctx, "T3", "thread %s stored with %zu people", it->conversation_id, d->n_thread_who);
     return CRM_OK;
@@ -308,12 +307,12 @@ static crm_status decide(crm_ctx *ctx, const crm_request *rq, cJSON *result, boo
         for (size_t i = 0; i < d.pp.n && x.valid; i++)
             if (d.pp.v[i].role != ROLE_FROM && d.pp.v[i].a.valid && strcmp(d.pp.v[i].a.address, x.address) == 0) dnr = true;
     }
-    if (has_category(&it, s.email.exclude_category) || dnr) {
+    if (crm_has_category(&it, s.email.exclude_category) || dnr) {
         crm_trace(ctx, "E3", "%s", dnr ? "a recipient is the do-not-record address" : "the item has the exclude category");
         skip(&d, "excluded");
         goto done;
     }
-    const crm_saved *sv = find_saved(&c, d.key);
+    const crm_saved *sv = crm_find_saved(&c, d.key);
     if (sv) {
         crm_trace(ctx, "E4", "already saved (%zu record(s))", sv->n_record_ids);
         skip(&d, "already_saved");
@@ -351,7 +350,7 @@ static crm_status decide(crm_ctx *ctx, const crm_request *rq, cJSON *result, boo
     const crm_saved *rep = NULL;
     const crm_participant *from = NULL;
     for (size_t i = 0; i < d.pp.n; i++) if (d.pp.v[i].role == ROLE_FROM) from = &d.pp.v[i];
-    if (has_category(&it, s.email.save_category) || forced_folder || smart) {
+    if (crm_has_category(&it, s.email.save_category) || forced_folder || smart) {
         d.trigger = "forced";
         crm_trace(ctx, "E6", "forced by %s", forced_folder ? "the Salesforce Emails folder" : smart ? "a smart address" : "the save category");
         if (smart) crm_trace(ctx, "E3", "smart address%s", smart_what ? " sets What" : "");
@@ -390,7 +389,7 @@ static crm_status decide(crm_ctx *ctx, const crm_request *rq, cJSON *result, boo
     }
     if (th) {
         /* T2: the links stored at flagging */
-        for (size_t i = 0; i < th->n_who; i++) if (!push_id(ctx, &d.who, &d.n_who, th->who[i])) goto out;
+        for (size_t i = 0; i < th->n_who; i++) if (!crm_push_id(ctx, &d.who, &d.n_who, th->who[i])) goto out;
         d.what = th->what[0] ? th->what : NULL;
         crm_trace(ctx, "T2", "thread member linked as flagged: %zu people", d.n_who);
     } else {
@@ -424,7 +423,7 @@ static crm_status decide(crm_ctx *ctx, const crm_request *rq, cJSON *result, boo
             }
         } else if (lead == NULL) {
             if (smart_what) d.what = smart_what;
-            const crm_opp *o = s.email.link_opportunities && !smart_what ? pick_opportunity(ctx, &s, &r, &d) : NULL;
+            const crm_opp *o = s.email.link_opportunities && !smart_what ? crm_pick_opportunity(&s, &r, &d) : NULL;
             if (o) { d.what = o->id; crm_trace(ctx, "M5", "Opportunity %s", o->id); }
             for (size_t i = 0; i < d.pp.n && !d.what; i++) {
                 const crm_participant *p = &d.pp.v[i];

@@ -6,55 +6,6 @@
 #include "ops.h"
 #include "decide.h"
 
-static bool has_category(const crm_item *it, const char *cat) {
-    if (cat == NULL || cat[0] == '\0') return false;
-    for (size_t i = 0; i < it->n_categories; i++)
-        if (crm_strcaseeq(it->categories[i], cat)) return true;
-    return false;
-}
-
-static bool push_id(crm_ctx *ctx, const char ***v, size_t *n, const char *id) {
-    for (size_t i = 0; i < *n; i++) if (strcmp((*v)[i], id) == 0) return true;
-    const char **nv = crm_arena_alloc(&ctx->arena, (*n + 1) * sizeof *nv);
-    if (nv == NULL) { crm_fail(ctx, CRM_E_NOMEM, NULL, ""); return false; }
-    if (*n) memcpy(nv, *v, *n * sizeof *nv);
-    nv[(*n)++] = id;
-    *v = nv;
-    return true;
-}
-
-static const crm_saved *find_saved(const crm_context *c, const char *key) {
-    for (size_t i = 0; i < c->n_saved; i++) if (strcmp(c->saved[i].key, key) == 0) return &c->saved[i];
-    return NULL;
-}
-
-/* M5 for an event: the freshest Opportunity owned by the user whose Account has a
- * Contact among the resolved attendees. */
-static const crm_opp *pick_opportunity(const crm_settings *s, const crm_records *r, const crm_decision *d) {
-    if (s->user_id[0] == '\0') return NULL;
-    int64_t today = d->has_now ? crm_floor_div(d->now_t + s->utc_offset_minutes * 60, 86400) : 0;
-    const crm_opp *best = NULL;
-    for (size_t i = 0; i < r->n_opps; i++) {
-        const crm_opp *o = &r->opps[i];
-        if (strcmp(o->owner_id, s->user_id) != 0 || o->account_id[0] == '\0') continue;
-        bool linked = false;
-        for (size_t k = 0; k < d->pp.n && !linked; k++) {
-            const crm_participant *p = &d->pp.v[k];
-            linked = p->status == ST_CONTACT && strcmp(p->record->account_id, o->account_id) == 0;
-        }
-        if (!linked) continue;
-        bool fresh;
-        if (!o->closed) fresh = !o->has_close || (d->has_now && o->close_days <= today + s->email.closing_within_days);
-        else fresh = o->has_close && d->has_now && o->close_days >= today - s->email.closed_within_days;
-        if (!fresh) continue;
-        if (best == NULL) { best = o; continue; }
-        if (o->has_created != best->has_created) { if (o->has_created) best = o; continue; }
-        if (o->has_created && o->created_t != best->created_t) { if (o->created_t > best->created_t) best = o; continue; }
-        if (strcmp(o->id, best->id) < 0) best = o;
-    }
-    return best;
-}
-
 /* The item's times: all-day items count in whole days (at least one). */
 typedef struct ev_span {
     int64_t start, end;   /* seconds since 1970 UTC; end defaults to start (+ days) */
@@ -174,11 +125,11 @@ static bool link_meeting(crm_ctx *ctx, const crm_settings *s, const crm_records 
         crm_trace(ctx, "C7", "%zu blocklisted and %zu internal attendee(s) left out; the others are linked", blocked, internal);
     /* C8: every resolved Contact (organizer first, then attendees in order), else one Lead */
     for (size_t i = 0; i < d->pp.n; i++)
-        if (d->pp.v[i].status == ST_CONTACT && !push_id(ctx, &d->who, &d->n_who, d->pp.v[i].record->id)) return false;
+        if (d->pp.v[i].status == ST_CONTACT && !crm_push_id(ctx, &d->who, &d->n_who, d->pp.v[i].record->id)) return false;
     const crm_participant *lead = NULL;
     for (size_t i = 0; i < d->pp.n && d->n_who == 0 && lead == NULL; i++)
         if (d->pp.v[i].status == ST_LEAD) lead = &d->pp.v[i];
-    if (lead && !push_id(ctx, &d->who, &d->n_who, lead->record->id)) return false;
+    if (lead && !crm_push_id(ctx, &d->who, &d->n_who, lead->record->id)) return false;
     if (d->n_who == 0) {
         if (!track) {
             crm_trace(ctx, "C8", "no attendee resolves to a Contact or Lead");
@@ -199,7 +150,7 @@ static bool link_meeting(crm_ctx *ctx, const crm_settings *s, const crm_records 
         crm_trace(ctx, "E3", "the smart address's %s is What", smart_what);
         return true;
     }
-    const crm_opp *o = s->email.link_opportunities ? pick_opportunity(s, r, d) : NULL;
+    const crm_opp *o = s->email.link_opportunities ? crm_pick_opportunity(s, r, d) : NULL;
     if (o) { d->what = o->id; crm_trace(ctx, "M5", "Opportunity %s", o->id); return true; }
     for (size_t i = 0; i < d->pp.n && !d->what; i++) {
         const crm_participant *p = &d->pp.v[i];
@@ -262,9 +213,9 @@ crm_status crm_op_decide_event(crm_ctx *ctx, const crm_request *rq, cJSON *resul
     crm_trace(ctx, "K3", "key %s%s", d.key, it.recurrence == RECUR_OCCURRENCE ? " (an occurrence: uid + start)" : "");
     crm_trace_participants(ctx, &d.pp);
     if ((st = crm_suggest(ctx, &s, &r, &d.pp, &d.sg)) != CRM_OK) goto out;
-    const crm_saved *sv = find_saved(&c, d.key);
+    const crm_saved *sv = crm_find_saved(&c, d.key);
     /* C9: the unsync category deletes the Event crmsync created */
-    if (has_category(&it, s.events.unsync_category)) {
+    if (crm_has_category(&it, s.events.unsync_category)) {
         if (sv) {
             crm_trace(ctx, "C9", "the '%s' category: the Event crmsync created is deleted", s.events.unsync_category);
             crm_trace(ctx, "D6", "crmsync created this Event (its key is in context.saved)");
@@ -285,7 +236,7 @@ crm_status crm_op_decide_event(crm_ctx *ctx, const crm_request *rq, cJSON *resul
         skip(&d, "excluded");
         goto done;
     }
-    if (has_category(&it, s.email.exclude_category)) {
+    if (crm_has_category(&it, s.email.exclude_category)) {
         crm_trace(ctx, "E3", "the item has the exclude category '%s'", s.email.exclude_category);
         skip(&d, "excluded");
         goto done;
@@ -308,7 +259,7 @@ crm_status crm_op_decide_event(crm_ctx *ctx, const crm_request *rq, cJSON *resul
             others++;
         }
     }
-    bool forced = has_category(&it, s.email.save_category) || smart;
+    bool forced = crm_has_category(&it, s.email.save_category) || smart;
     d.trigger = forced ? "forced" : "auto";
     if (forced) crm_trace(ctx, "E6", "forced by %s", smart ? "a smart address among the attendees" : "the save category");
     /* C1: meetings and appointments */
