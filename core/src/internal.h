@@ -105,6 +105,7 @@ crm_status crm_j_object(crm_ctx *ctx, const cJSON *v, const crm_path *p, const c
 /* Field getters: an absent (or, for strings, null) field leaves *out at its default. */
 crm_status crm_j_str(crm_ctx *ctx, const cJSON *obj, const char *key, const crm_path *p, const char **out);
 crm_status crm_j_bool(crm_ctx *ctx, const cJSON *obj, const char *key, const crm_path *p, bool *out);
+/* Bounds must fit 32 bits: `long` is 32-bit in wasm32, and both builds must agree. */
 crm_status crm_j_int(crm_ctx *ctx, const cJSON *obj, const char *key, const crm_path *p, long lo, long hi, long *out);
 crm_status crm_j_strs(crm_ctx *ctx, const cJSON *obj, const char *key, const crm_path *p, const char ***out, size_t *n);
 /* An enum string: *out gets the index in `names` (NULL-terminated). Bad values: E_RANGE. */

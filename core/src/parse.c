@@ -282,7 +282,7 @@ crm_status crm_item_from_request(crm_ctx *ctx, const cJSON *root, crm_item *it, 
             a->id = a->name = "";
             a->size = 0;
             if ((st = crm_j_object(ctx, c, &ip, atkeys, CRM_E_UNKNOWN_FIELD)) || (st = crm_j_str(ctx, c, "id", &ip, &a->id)) ||
-                (st = crm_j_str(ctx, c, "name", &ip, &a->name)) || (st = crm_j_int(ctx, c, "size", &ip, 0, 4503599627370496L, &a->size)))
+                (st = crm_j_str(ctx, c, "name", &ip, &a->name)) || (st = crm_j_int(ctx, c, "size", &ip, 0, 2147483647L, &a->size)))
                 return st;
         }
     } else {
