@@ -80,6 +80,7 @@ WASM_LDFLAGS := \
 #                         so build/wasm/crmcore.mjs is one self-contained module.
 
 TEST_TARGETS  += test-wasm test-parity test-chromium
+BENCH_TARGETS += bench-wasm
 
 .PHONY: wasm test-wasm test-parity test-chromium check-exports bench-wasm
 wasm: $(WASM_DIR)/crmcore.mjs $(WASM_DIR)/crmsync-eval.mjs

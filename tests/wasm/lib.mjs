@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUILD = process.env.BUILD ? join(ROOT, process.env.BUILD) : join(ROOT, 'build');
-export const WASM_DIR = join(BUILD, 'wasm');
+// CRM_WASM_DIR: another build of the module (e.g. the -O2 one of docs/wasm.md's measurement).
+export const WASM_DIR = process.env.CRM_WASM_DIR ? join(ROOT, process.env.CRM_WASM_DIR) : join(BUILD, 'wasm');
 export const VECTOR_DIR = join(ROOT, 'tests', 'vectors');
 export const CORPUS_DIR = join(ROOT, 'tests', 'fuzz', 'corpus');
 export const EXTRA_DIR = join(ROOT, 'tests', 'wasm', 'parity-cases');
