@@ -1,0 +1,47 @@
+# Mailbox connectors (native/mailbox: Maildir + IMAP via libetpan) and the MIME parser
+# (native/mime), docs/mailbox.md.
+#
+#   make test-mailbox   MIME fixtures, Maildir on a temp tree, IMAP against a throwaway Dovecot
+#   make sample-maildir tools/sample-mail/gen-sample-maildir into build/sample-maildir
+#   make bench-mailbox  parse + list speed on a generated 100,000-email Maildir
+#
+# libetpan: headers from Debian's libetpan-dev unpacked into $(BUILD)/libetpan (the package
+# conflicts with libcurl4-openssl-dev on Debian 12; see native/mailbox/fetch-libetpan-dev),
+# linked against the installed runtime libetpan20.
+ETPAN_DIR  := $(BUILD)/libetpan
+MBX_CFLAGS := -isystem $(ETPAN_DIR)/include -Inative
+MBX_SRC    := $(sort $(wildcard native/mime/*.c native/mailbox/*.c))
+MBX_OBJ    := $(patsubst native/%.c,$(BUILD)/obj/mbx/%.o,$(MBX_SRC))
+MBX_LIB    := $(BUILD)/libcrmmbx.a
+# What a program using $(MBX_LIB) links with (after the archive).
+MBX_LIBS   := -l:libetpan.so.20 -lgnutls -lcjson
+MBX_TESTS  := $(BUILD)/tests/mailbox/test_mime $(BUILD)/tests/mailbox/test_maildir $(BUILD)/tests/mailbox/test_imap
+
+$(ETPAN_DIR)/version: native/mailbox/fetch-libetpan-dev
+	native/mailbox/fetch-libetpan-dev $(ETPAN_DIR)
+
+$(BUILD)/obj/mbx/%.o: native/%.c native/mime/crm_mime.h native/mailbox/crm_mailbox.h $(wildcard native/mailbox/*_int.h) | $(ETPAN_DIR)/version
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(MBX_CFLAGS) -c $< -o $@
+
+$(MBX_LIB): $(MBX_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/mailbox/%: tests/integration/mailbox/%.c $(MBX_LIB) tests/integration/mailbox/mcheck.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(MBX_CFLAGS) -o $@ $< $(MBX_LIB) $(MBX_LIBS)
+
+.PHONY: test-mailbox sample-maildir bench-mailbox mailbox
+mailbox: $(MBX_LIB)
+
+test-mailbox: $(MBX_TESTS)
+	$(BUILD)/tests/mailbox/test_mime tests/data/mail
+	$(BUILD)/tests/mailbox/test_maildir
+	tests/integration/mailbox/run-imap-test $(BUILD)/tests/mailbox/test_imap
+
+sample-maildir:
+	node tools/sample-mail/gen-sample-maildir.mjs --out $(BUILD)/sample-maildir
+
+bench-mailbox: $(BUILD)/tests/mailbox/bench_mailbox
+	tests/integration/mailbox/bench-mailbox $(BUILD)/tests/mailbox/bench_mailbox $(BUILD)/bench-maildir
