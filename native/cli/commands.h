@@ -2,5 +2,6 @@
 #ifndef CRM_CLI_COMMANDS_H
 #define CRM_CLI_COMMANDS_H
 int crm_cmd_eval(int argc, char **argv);
+int crm_cmd_sandbox(int argc, char **argv);
 int crm_cmd_issues(int argc, char **argv);
 #endif

@@ -87,6 +87,7 @@ static int cmd_help(int argc, char **argv) {
 
 static const struct { const char *name; int (*fn)(int, char **); } commands[] = {
     {"eval", crm_cmd_eval},
+    {"sandbox", crm_cmd_sandbox},
     {"issues", crm_cmd_issues},
     {"version", cmd_version},
     {"--version", cmd_version},
