@@ -27,10 +27,8 @@ WASM_OPT   ?= -Os
 WASM_CFLAGS := $(filter-out -fstack-protector-strong,$(WARN)) -Wmissing-variable-declarations \
   $(WASM_OPT) -D_POSIX_C_SOURCE=200809L -DCRM_VERSION_STRING='"$(VERSION)"' \
   -Icore/include -I$(BUILD)/gen -I$(CJSON_DIR)/include
-# wasm32 has a 32-bit `long`; a long constant that does not fit is a native/WASM parity bug
-# (docs/wasm.md "Known divergences"). It stays a visible warning rather than stopping the
-# build, so test-parity can show the difference it makes.
-WASM_CFLAGS += -Wno-error=constant-conversion
+# wasm32 has a 32-bit `long` (native: 64-bit); clang's -Wconstant-conversion (in -Wall,
+# an error here) stops any long constant that would not fit, a native/WASM parity bug.
 # cJSON is third-party code: compiled as Debian compiles it (C89, ENABLE_LOCALES defined
 # by its CMakeLists.txt option, on by default), without our -Werror list.
 CJSON_CFLAGS := -std=c89 $(WASM_OPT) -DENABLE_LOCALES -fvisibility=hidden
@@ -89,20 +87,20 @@ $(CJSON_DIR)/.version: tools/fetch-cjson-src
 	tools/fetch-cjson-src $(CJSON_DIR)
 	@touch $@
 
-$(WASM_DIR)/obj/core/%.o: core/src/%.c $(wildcard core/include/crm/*.h core/src/*.h) $(CJSON_DIR)/.version | $(GEN_SRC)
+$(WASM_DIR)/obj/core/%.o: core/src/%.c $(wildcard core/include/crm/*.h core/src/*.h) $(CJSON_DIR)/.version mk/wasm.mk | $(GEN_SRC)
 	@mkdir -p $(dir $@)
 	$(EMCC_ENV) $(EMCC) $(WASM_CFLAGS) -fvisibility=hidden -c $< -o $@
 
 # The generated tables include core/src/domain_data.h (as in mk/data.mk).
-$(WASM_DIR)/obj/gen/%.o: $(BUILD)/gen/%.c $(wildcard core/src/*.h)
+$(WASM_DIR)/obj/gen/%.o: $(BUILD)/gen/%.c $(wildcard core/src/*.h) mk/wasm.mk
 	@mkdir -p $(dir $@)
 	$(EMCC_ENV) $(EMCC) $(WASM_CFLAGS) -Icore/src -fvisibility=hidden -c $< -o $@
 
-$(WASM_DIR)/obj/cJSON.o: $(CJSON_DIR)/.version
+$(WASM_DIR)/obj/cJSON.o: $(CJSON_DIR)/.version mk/wasm.mk
 	@mkdir -p $(dir $@)
 	$(EMCC_ENV) $(EMCC) $(CJSON_CFLAGS) -c $(CJSON_DIR)/cJSON.c -o $@
 
-$(WASM_DIR)/obj/crmcore_wasm.o: wasm/crmcore_wasm.c $(wildcard core/include/crm/*.h) $(CJSON_DIR)/.version
+$(WASM_DIR)/obj/crmcore_wasm.o: wasm/crmcore_wasm.c $(wildcard core/include/crm/*.h) $(CJSON_DIR)/.version mk/wasm.mk
 	@mkdir -p $(dir $@)
 	$(EMCC_ENV) $(EMCC) $(WASM_CFLAGS) -c $< -o $@
 
@@ -117,14 +115,17 @@ $(WASM_DIR)/crmsync-eval.mjs: wasm/crmsync-eval.mjs $(WASM_DIR)/crmcore.mjs
 
 # ---- checks and tests ----
 NODE ?= node
+# playwright-core comes from package-lock.json (npm ci, via mk/data.mk's stamp when present);
+# it drives Debian's /usr/bin/chromium and never downloads a browser.
 PLAYWRIGHT_STAMP := node_modules/playwright-core/package.json
-$(PLAYWRIGHT_STAMP):
-	npm ci --no-audit --no-fund --loglevel=error
+$(PLAYWRIGHT_STAMP): | $(NPM_STAMP)
+	@test -f $@ || npm ci --no-audit --no-fund --loglevel=error
 
 check-exports: $(BUILD)/libcrmcore.a $(WASM_DIR)/crmcore.mjs
 	tools/check-exports $(BUILD)/libcrmcore.a $(WASM_DIR)/crmcore.wasm
 
 $(WASM_DIR)/native_batch: tests/wasm/native_batch.c $(BUILD)/libcrmcore.a
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libcrmcore.a $(NATIVE_LIBS)
 
 test-wasm: wasm check-exports $(BUILD)/crmsync
