@@ -448,6 +448,24 @@ crm_store_status crm_store_org_find(crm_store *s, const char *name, int64_t *id)
     return find_id(s, SQL_ORG_FIND, name, "org", id);
 }
 
+static const char SQL_USER_FIND[] = "SELECT id FROM users WHERE email = ?1 AND org_id = ?2";
+
+crm_store_status crm_store_user_find(crm_store *s, int64_t org_id, const char *email, int64_t *id) {
+    ENTER(s);
+    if (empty(email)) return fail(s, CRM_STORE_E_INVALID, "no user email given");
+    sqlite3_stmt *st = prep(s, SQL_USER_FIND);
+    if (st == NULL) return CRM_STORE_E_INTERNAL;
+    bind_text(st, 1, email);
+    sqlite3_bind_int64(st, 2, org_id);
+    int rc = sqlite3_step(st);
+    crm_store_status r = CRM_STORE_OK;
+    if (rc == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
+    else if (rc == SQLITE_DONE) r = fail(s, CRM_STORE_E_NOT_FOUND, "no user '%s' in org %lld", email, (long long)org_id);
+    else r = db_fail(s, rc, "user");
+    done(s, st);
+    return r;
+}
+
 static const char SQL_ORG_GET[] =
     "SELECT id, name, instance_url, api_version, api_reserve, credentials_ref, sf_org_id,"
     " refresh_token IS NOT NULL AND refresh_token <> '' FROM orgs WHERE id = ?1";

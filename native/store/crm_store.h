@@ -94,6 +94,8 @@ typedef struct crm_store_user {
     const char *aliases_json;     /* JSON array of strings; NULL: [] */
 } crm_store_user;
 CRM_STORE_MUST_CHECK crm_store_status crm_store_user_add(crm_store *s, const crm_store_user *u, int64_t *id);
+/* The user of an org with that email; E_NOT_FOUND when none. */
+CRM_STORE_MUST_CHECK crm_store_status crm_store_user_find(crm_store *s, int64_t org_id, const char *email, int64_t *id);
 /* {"id","org_id","email","sf_user_id","salesforce_email","aliases"} */
 CRM_STORE_MUST_CHECK crm_store_status crm_store_user_get(crm_store *s, int64_t id, cJSON **out);
 
