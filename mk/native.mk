@@ -2,3 +2,13 @@
 NATIVE_PART_SRC := $(sort $(wildcard native/sf/*.c native/engine/*.c))
 CLI_OBJ += $(patsubst native/%.c,$(BUILD)/obj/native/%.o,$(NATIVE_PART_SRC))
 NATIVE_LIBS += -lcurl
+
+# The connector against a real sandbox org on loopback.
+TEST_TARGETS += test-sf
+$(BUILD)/tests/engine/test_sf: tests/integration/engine/test_sf.c $(BUILD)/obj/native/sf/crm_sf.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Inative -o $@ $< $(BUILD)/obj/native/sf/crm_sf.o -lcurl -lcjson
+
+.PHONY: test-sf
+test-sf: $(BUILD)/tests/engine/test_sf $(BUILD)/crmsync
+	tests/integration/engine/run-sf-test $(BUILD)/crmsync $(BUILD)/tests/engine/test_sf

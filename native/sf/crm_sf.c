@@ -114,7 +114,8 @@ static crm_sf_status refresh(crm_sf *sf);
 /* One HTTP exchange with retries. `path` is a path on the instance (or a full URL).
  * On CRM_SF_OK *resp holds the body (caller frees with mb_free). */
 static crm_sf_status http(crm_sf *sf, const char *method, const char *path, const char *body, long *status_out, membuf *resp) {
-    char url[8600];
+    memset(resp, 0, sizeof *resp);
+    char url[16384];
     if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0) snprintf(url, sizeof url, "%s", path);
     else snprintf(url, sizeof url, "%s%s", sf->instance_url, path);
     if (strlen(url) >= sizeof url - 1) return fail(sf, CRM_SF_E_REQUEST, "request URL too long (%.80s...)", path);
@@ -411,7 +412,7 @@ static crm_sf_status query_in(crm_sf *sf, const char *select_from, const char *w
     while (i < n) {
         membuf list = {0};
         size_t start = i;
-        while (i < n && (list.n < 5000 || i == start)) {
+        while (i < n && (list.n < 4000 || i == start)) { /* about 7 KB once URL-encoded */
             if (list.n) mb_put(&list, ",", 1);
             soql_quote(&list, values[i++]);
         }
