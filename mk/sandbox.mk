@@ -13,7 +13,7 @@ $(BUILD)/obj/tools/sandbox/%.o: tools/sandbox/%.c $(SANDBOX_HDR) $(wildcard core
 $(BUILD)/obj/native/cli/cmd_sandbox.o: $(SANDBOX_HDR)
 
 SANDBOX_TEST_BIN := $(BUILD)/tests/sandbox/test_sandbox
-# TEST_TARGETS += test-sandbox (wired once green)
+TEST_TARGETS += test-sandbox
 
 $(SANDBOX_TEST_BIN): tests/integration/sandbox/test_sandbox.c $(BUILD)/crmsync
 	@mkdir -p $(dir $@)
@@ -22,3 +22,9 @@ $(SANDBOX_TEST_BIN): tests/integration/sandbox/test_sandbox.c $(BUILD)/crmsync
 .PHONY: test-sandbox
 test-sandbox: $(SANDBOX_TEST_BIN) $(BUILD)/crmsync
 	$(SANDBOX_TEST_BIN) $(BUILD)/crmsync
+
+# Figures: seed time for 200,000 contacts, and lookups by Email IN (200 addresses).
+BENCH_TARGETS += bench-sandbox
+.PHONY: bench-sandbox
+bench-sandbox: $(BUILD)/crmsync
+	tests/integration/sandbox/bench.sh $(BUILD)/crmsync

@@ -842,9 +842,10 @@ static void admin(server *s, const char *method, const char *path, const reqctx 
         if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0 || strcmp(method, "DELETE") == 0) {
             char *spec = NULL;
             if (strcmp(method, "DELETE") != 0 && rq->body) {
-                cJSON *j = cJSON_ParseWithLength(rq->body, rq->n);
+                /* the body is the spec itself, or {"spec": "..."} */
+                cJSON *j = rq->body[0] == '{' ? cJSON_ParseWithLength(rq->body, rq->n) : NULL;
                 const cJSON *sp = cJSON_GetObjectItemCaseSensitive(j, "spec");
-                spec = cJSON_IsString(sp) ? strdup(sp->valuestring) : j ? NULL : strndup(rq->body, rq->n);
+                spec = cJSON_IsString(sp) ? strdup(sp->valuestring) : j ? strdup("?") : strndup(rq->body, rq->n);
                 cJSON_Delete(j);
             }
             char err[256];
@@ -1128,7 +1129,7 @@ crm_sandbox_status crm_sandbox_serve(const crm_sandbox_serve_opts *opts, char **
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
                                             (uint16_t)opts->port, NULL, NULL, on_request, &s,
                                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
