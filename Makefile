@@ -17,7 +17,12 @@ WARN := -std=c11 -Wall -Wextra -Wpedantic -Werror \
 ifneq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
 WARN += -Wmissing-variable-declarations
 endif
-override CFLAGS += $(WARN) -D_POSIX_C_SOURCE=200809L -Icore/include -I$(BUILD)/gen -DCRM_VERSION_STRING='"$(VERSION)"'
+# Defines every build of the core uses (native and WebAssembly alike).
+CORE_DEFS := -D_POSIX_C_SOURCE=200809L -DCRM_VERSION_STRING='"$(VERSION)"'
+override CFLAGS += $(WARN) $(CORE_DEFS) -Icore/include -I$(BUILD)/gen
+
+# `make` alone builds; fragments below must not change that.
+.DEFAULT_GOAL := all
 
 # Targets each fragment in mk/ may extend.
 TEST_TARGETS  :=

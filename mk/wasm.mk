@@ -25,7 +25,7 @@ WASM_OPT   ?= -Os
 # The same warnings as native (emcc is clang, so clang's extra check too), minus
 # -fstack-protector-strong: wasm has no return addresses on the linear-memory stack to smash.
 WASM_CFLAGS := $(filter-out -fstack-protector-strong,$(WARN)) -Wmissing-variable-declarations \
-  $(WASM_OPT) -D_POSIX_C_SOURCE=200809L -DCRM_VERSION_STRING='"$(VERSION)"' \
+  $(WASM_OPT) $(CORE_DEFS) \
   -Icore/include -I$(BUILD)/gen -I$(CJSON_DIR)/include
 # wasm32 has a 32-bit `long` (native: 64-bit); clang's -Wconstant-conversion (in -Wall,
 # an error here) stops any long constant that would not fit, a native/WASM parity bug.
