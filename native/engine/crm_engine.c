@@ -213,6 +213,40 @@ static bool resolve_fields(const refmap *m, cJSON *fields) {
 
 typedef struct pending { size_t decision; size_t part; } pending;
 
+/* TaskSubtype can be set when a Task is created, not when it is updated: a Task that
+ * already exists (a retried session, or a colleague saved the same email) fails with
+ * INVALID_FIELD_FOR_INSERT_UPDATE. Those records are upserted again without it, and
+ * their results replace the failed ones. */
+static crm_sf_status retry_existing(crm_sf *sf, cJSON *batch, cJSON *results) {
+    cJSON *again = cJSON_CreateArray();
+    int *where = calloc((size_t)cJSON_GetArraySize(batch) + 1, sizeof *where);
+    int n = 0, i = 0;
+    if (again == NULL || where == NULL) { cJSON_Delete(again); free(where); return CRM_SF_E_NOMEM; }
+    const cJSON *r;
+    cJSON_ArrayForEach(r, results) {
+        const cJSON *er = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r, "errors"), 0);
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "success")) &&
+            strcmp(str_of(er, "statusCode"), "INVALID_FIELD_FOR_INSERT_UPDATE") == 0) {
+            cJSON *f = cJSON_Duplicate(cJSON_GetArrayItem(batch, i), 1);
+            cJSON_DeleteItemFromObjectCaseSensitive(f, "TaskSubtype");
+            cJSON_AddItemToArray(again, f);
+            where[n++] = i;
+        }
+        i++;
+    }
+    crm_sf_status st = CRM_SF_OK;
+    if (n) {
+        cJSON *res2 = NULL;
+        st = crm_sf_upsert(sf, "Task", CRM_KEY_FIELD, again, &res2);
+        for (int k = 0; st == CRM_SF_OK && k < n; k++)
+            cJSON_ReplaceItemInArray(results, where[k], cJSON_Duplicate(cJSON_GetArrayItem(res2, k), 1));
+        cJSON_Delete(res2);
+    }
+    cJSON_Delete(again);
+    free(where);
+    return st;
+}
+
 /* Upserts every write of `sobject` (from the saved decisions), de-duplicated by external
  * id, recording ext ids in the map and per-decision failures. */
 static crm_sf_status upsert_phase(crm_sf *sf, cJSON *const *decisions, size_t n, crm_write_result *res, const char *sobject,
@@ -258,6 +292,7 @@ static crm_sf_status upsert_phase(crm_sf *sf, cJSON *const *decisions, size_t n,
     if (count) {
         cJSON *results = NULL;
         st = crm_sf_upsert(sf, sobject, CRM_KEY_FIELD, batch, &results);
+        if (st == CRM_SF_OK && strcmp(sobject, "Task") == 0) st = retry_existing(sf, batch, results);
         for (size_t k = 0; st == CRM_SF_OK && k < count; k++) {
             const cJSON *r = cJSON_GetArrayItem(results, (int)k);
             crm_write_result *wr = &res[who[k].decision];
