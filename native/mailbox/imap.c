@@ -581,7 +581,7 @@ static crm_mbx_status im_move(crm_mbx *m, const char *id, const char *folder, ch
     if (st != CRM_MBX_OK) return st;
     const char *core = mbx_core_name(folder), *target = NULL;
     for (size_t i = 0; i < im->nf && !target; i++)
-        if (core ? im->f[i].kind == core : strcmp(im->f[i].name, folder) == 0) target = im->f[i].name;
+        if (core ? strcmp(im->f[i].kind, core) == 0 : strcmp(im->f[i].name, folder) == 0) target = im->f[i].name;
     if (target == NULL) return mbx_fail(m, CRM_MBX_E_NOT_FOUND, "no folder '%.200s' on the server", folder);
     uint32_t uid;
     const char *fname, *kind;

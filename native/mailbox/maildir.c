@@ -254,7 +254,7 @@ static crm_mbx_status md_list(crm_mbx *m, const cJSON *cur, size_t limit, crm_mb
             closedir(dh);
         }
     }
-    if (!oom) qsort(cs, nc, sizeof *cs, cand_cmp);
+    if (!oom && nc > 1) qsort(cs, nc, sizeof *cs, cand_cmp);
     size_t take = limit && nc > limit ? limit : nc;
     /* never split items with the same ctime in the same folder: the cursor could not tell them apart */
     while (take < nc && take > 0 && cs[take].ctime == cs[take - 1].ctime) take++;
@@ -516,7 +516,7 @@ static crm_mbx_status md_move(crm_mbx *m, const char *id, const char *folder, ch
     const char *core = mbx_core_name(folder);
     const mfolder *t = NULL;
     for (size_t i = 0; i < d->nf && !t; i++)
-        if (core ? d->f[i].kind == core : strcmp(d->f[i].name, folder) == 0) t = &d->f[i];
+        if (core ? strcmp(d->f[i].kind, core) == 0 : strcmp(d->f[i].name, folder) == 0) t = &d->f[i];
     if (t == NULL) { free(rel); return mbx_fail(m, CRM_MBX_E_NOT_FOUND, "no folder '%.200s' in the Maildir", folder); }
     if (t == f) { free(rel); if (new_id) *new_id = strdup(id); return CRM_MBX_OK; }
     const char *sub_and_name = rel + strlen(f->rel) + (f->rel[0] ? 1 : 0); /* "cur/<name>" */
