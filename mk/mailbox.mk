@@ -17,6 +17,8 @@ MBX_LIB    := $(BUILD)/libcrmmbx.a
 MBX_LIBS   := -l:libetpan.so.20 -lgnutls -lcjson
 MBX_TESTS  := $(BUILD)/tests/mailbox/test_mime $(BUILD)/tests/mailbox/test_maildir $(BUILD)/tests/mailbox/test_imap
 
+TEST_TARGETS += test-mailbox
+
 $(ETPAN_DIR)/version: native/mailbox/fetch-libetpan-dev
 	native/mailbox/fetch-libetpan-dev $(ETPAN_DIR)
 

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>
@@ -46,16 +47,26 @@ typedef struct imap {
 /* ---------- TLS low driver ---------- */
 typedef struct tls_low {
     int fd;
+    long timeout_ms;
     gnutls_session_t session;
     gnutls_certificate_credentials_t cred;
 } tls_low;
 
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* GNUTLS_E_AGAIN comes both from SO_RCVTIMEO expiring and from post-handshake messages
+ * (TLS 1.3 session tickets) that carry no data: retry until the deadline. */
 static ssize_t tls_read(mailstream_low *l, void *buf, size_t n) {
     tls_low *t = l->data;
+    int64_t deadline = now_ms() + t->timeout_ms;
     ssize_t r;
     do r = gnutls_record_recv(t->session, buf, n);
-    while (r == GNUTLS_E_INTERRUPTED);
-    return r < 0 ? -1 : r; /* GNUTLS_E_AGAIN here means SO_RCVTIMEO expired: an error */
+    while (r == GNUTLS_E_INTERRUPTED || (r == GNUTLS_E_AGAIN && now_ms() < deadline));
+    return r < 0 ? -1 : r;
 }
 
 static ssize_t tls_write(mailstream_low *l, const void *buf, size_t n) {
@@ -108,6 +119,7 @@ static crm_mbx_status tls_open(crm_mbx *m, int fd, const char *host, const char 
     tls_low *t = calloc(1, sizeof *t);
     if (t == NULL) { close(fd); return mbx_fail(m, CRM_MBX_E_NOMEM, "out of memory"); }
     t->fd = fd;
+    t->timeout_ms = m->timeout_ms;
     int r = gnutls_certificate_allocate_credentials(&t->cred);
     if (r >= 0) r = ca_file ? gnutls_certificate_set_x509_trust_file(t->cred, ca_file, GNUTLS_X509_FMT_PEM)
                             : gnutls_certificate_set_x509_system_trust(t->cred);
