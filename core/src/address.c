@@ -6,9 +6,28 @@
 
 static bool is_ctl(unsigned char c) { return c < 0x20 || c == 0x7F; }
 
+/* Trims ASCII and Unicode white space (U+00A0 and the like) at both ends. */
 static void trim(const char **s, size_t *n) {
-    while (*n && crm_is_space((*s)[0])) { (*s)++; (*n)--; }
-    while (*n && crm_is_space((*s)[*n - 1])) (*n)--;
+    for (;;) {
+        if (*n && crm_is_space((*s)[0])) { (*s)++; (*n)--; continue; }
+        if (*n && (unsigned char)(*s)[0] >= 0x80) {
+            size_t i = 0;
+            uint32_t cp = crm_utf8_next(*s, *n, &i, NULL);
+            if (crm_unicode_space(cp)) { *s += i; *n -= i; continue; }
+        }
+        break;
+    }
+    for (;;) {
+        if (*n && crm_is_space((*s)[*n - 1])) { (*n)--; continue; }
+        if (*n && (unsigned char)(*s)[*n - 1] >= 0x80) {
+            size_t start = *n - 1;
+            while (start > 0 && ((unsigned char)(*s)[start] & 0xC0) == 0x80 && *n - start < 4) start--;
+            size_t i = start;
+            uint32_t cp = crm_utf8_next(*s, *n, &i, NULL);
+            if (i == *n && crm_unicode_space(cp)) { *n = start; continue; }
+        }
+        break;
+    }
 }
 
 /* Unquotes a display name: surrounding quotes removed, \x unescaped, white space folded. */
@@ -81,19 +100,25 @@ static crm_status parse(crm_ctx *ctx, const char *in, size_t len, crm_addr *out,
         if (at == n) return invalid(ctx, out, whole, whole_n, "no '@' in the address");
     }
     if (at == 0) return invalid(ctx, out, whole, whole_n, "the local part is empty");
-    for (size_t i = quoted ? at : 0; i < n; i++) {
+    for (size_t i = quoted ? at : 0; i < n;) {
         unsigned char c = (unsigned char)s[i];
         if (c == ' ' || crm_is_space((char)c)) return invalid(ctx, out, whole, whole_n, "a space in the address");
         if (is_ctl(c)) return invalid(ctx, out, whole, whole_n, "a control character in the address");
+        if (c < 0x80) { i++; continue; }
+        if (crm_unicode_space(crm_utf8_next(s, n, &i, NULL))) return invalid(ctx, out, whole, whole_n, "a space in the address");
     }
     const char *dom = s + at + 1;
     size_t dn = n - at - 1;
     if (dn && dom[dn - 1] == '.') dn--;
     if (dn == 0) return invalid(ctx, out, whole, whole_n, "the domain is empty");
     if (memchr(dom, '@', dn)) return invalid(ctx, out, whole, whole_n, "more than one '@' in the address");
+    if (memchr(dom, '[', dn) || memchr(dom, ']', dn))
+        return invalid(ctx, out, whole, whole_n, "address literals like [192.0.2.1] are not supported: use a domain name");
+    const char *ldom = crm_utf8_lower(&ctx->arena, dom, dn); /* A1: lower-case, then punycode */
+    if (ldom == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
     char ascii[CRM_MAX_ADDRESS + 8];
     size_t an = 0;
-    crm_status st = crm_domain_to_ascii(dom, dn, ascii, sizeof ascii, &an);
+    crm_status st = crm_domain_to_ascii(ldom, strlen(ldom), ascii, sizeof ascii, &an);
     if (st == CRM_E_TOO_LARGE) return invalid(ctx, out, whole, whole_n, "the address is longer than 254 characters");
     if (st != CRM_OK) return invalid(ctx, out, whole, whole_n, "the domain is not valid UTF-8 or cannot be converted to ASCII");
     /* labels */
@@ -105,13 +130,17 @@ static crm_status parse(crm_ctx *ctx, const char *in, size_t len, crm_addr *out,
             start = i + 1;
         }
     }
-    if (at + 1 + an > CRM_MAX_ADDRESS) return invalid(ctx, out, whole, whole_n, "the address is longer than 254 characters");
-    char *addr = crm_arena_alloc(&ctx->arena, at + 1 + an + 1);
+    const char *local = crm_utf8_lower(&ctx->arena, s, at);
+    if (local == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
+    size_t ln = strlen(local);
+    if (ln + 1 + an > CRM_MAX_ADDRESS) return invalid(ctx, out, whole, whole_n, "the address is longer than 254 characters");
+    char *addr = crm_arena_alloc(&ctx->arena, ln + 1 + an + 1);
     if (addr == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
-    for (size_t i = 0; i < at; i++) addr[i] = crm_lower(s[i]);
-    addr[at] = '@';
-    memcpy(addr + at + 1, ascii, an);
-    addr[at + 1 + an] = '\0';
+    memcpy(addr, local, ln);
+    addr[ln] = '@';
+    memcpy(addr + ln + 1, ascii, an);
+    addr[ln + 1 + an] = '\0';
+    at = ln;
     out->valid = true;
     out->address = addr;
     out->local = crm_arena_strndup(&ctx->arena, addr, at);

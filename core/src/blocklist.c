@@ -10,7 +10,9 @@ static crm_status norm_domain(crm_ctx *ctx, const char *d, size_t n, const char 
     if (n == 0) { *why = "the domain is empty"; return CRM_E_BAD_ENTRY; }
     char ascii[260];
     size_t an = 0;
-    crm_status st = crm_domain_to_ascii(d, n, ascii, sizeof ascii, &an);
+    const char *ld = crm_utf8_lower(&ctx->arena, d, n);
+    if (ld == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
+    crm_status st = crm_domain_to_ascii(ld, strlen(ld), ascii, sizeof ascii, &an);
     if (st != CRM_OK || an > 253) { *why = "the domain is too long or not valid"; return CRM_E_BAD_ENTRY; }
     size_t start = 0;
     for (size_t i = 0; i <= an; i++) {

@@ -130,12 +130,21 @@ const crm_saved *crm_find_saved(const crm_context *c, const char *key) {
     return NULL;
 }
 
+/* Whether `id` (a Message-ID named by the reply) is the saved email: by its Message-ID,
+ * or, for an entry given by key only, by the K1 key of that Message-ID. */
+static bool names_saved(crm_ctx *ctx, const crm_settings *s, const char *id, const crm_saved *sv) {
+    if (id[0] == '\0') return false;
+    if (sv->message_id[0]) return same_msgid(id, sv->message_id);
+    const char *k = sv->key[0] ? crm_msgid_key(ctx, s, id) : NULL;
+    return k && strcmp(k, sv->key) == 0;
+}
+
 /* T4: a reply to a saved email within the window. */
-static const crm_saved *replied_to(const crm_settings *s, const crm_item *it, const crm_context *c) {
+static const crm_saved *replied_to(crm_ctx *ctx, const crm_settings *s, const crm_item *it, const crm_context *c) {
     for (size_t i = 0; i < c->n_saved; i++) {
         const crm_saved *sv = &c->saved[i];
-        bool named = it->in_reply_to[0] && same_msgid(it->in_reply_to, sv->message_id);
-        for (size_t k = 0; k < it->n_references && !named; k++) named = same_msgid(it->references[k], sv->message_id);
+        bool named = names_saved(ctx, s, it->in_reply_to, sv);
+        for (size_t k = 0; k < it->n_references && !named; k++) named = names_saved(ctx, s, it->references[k], sv);
         if (!named) continue;
         if (!sv->has_date || !it->has_date) continue;
         int64_t age = it->date_t - sv->date_t;
@@ -166,14 +175,19 @@ static crm_status plan_creates(crm_ctx *ctx, const crm_settings *s, crm_decision
         if (x->new_account_name) {
             const char *akey = crm_created_key(ctx, s, "account", x->p->a.registered[0] ? x->p->a.registered : x->p->a.domain);
             if (akey == NULL) return ctx->err;
+            bool written = false; /* two new people at one new company: one Account */
+            for (const cJSON *w = writes->child; w && !written; w = w->next)
+                written = strcmp(cJSON_GetObjectItemCaseSensitive(w, "external_id")->valuestring, akey) == 0;
+            account_ref = crm_fmt(&ctx->arena, "ext:%s", akey);
+            if (written) goto person;
             cJSON *w = crm_o_obj(ctx, writes, NULL);
             crm_o_str(ctx, w, "sobject", "Account");
             crm_o_str(ctx, w, "external_id", akey);
             cJSON *f = crm_o_obj(ctx, w, "fields");
             crm_o_str(ctx, f, "Name", x->new_account_name);
             crm_o_str(ctx, f, "Website", x->new_account_website);
-            account_ref = crm_fmt(&ctx->arena, "ext:%s", akey);
         }
+    person:;
         cJSON *w = crm_o_obj(ctx, writes, NULL);
         crm_o_str(ctx, w, "sobject", x->kind == KIND_LEAD ? "Lead" : "Contact");
         crm_o_str(ctx, w, "external_id", pkey);
@@ -358,9 +372,9 @@ static crm_status decide(crm_ctx *ctx, const crm_request *rq, cJSON *result, boo
         d.trigger = "thread";
         crm_trace(ctx, "T1", "conversation %s was flagged for auto-save", it.conversation_id);
     } else if (s.email.mode != MODE_OFF && !d.pp.outbound && from && (from->status == ST_CONTACT || from->status == ST_LEAD) &&
-               (rep = replied_to(&s, &it, &c)) != NULL) {
+               (rep = replied_to(ctx, &s, &it, &c)) != NULL) {
         d.trigger = "reply";
-        crm_trace(ctx, "T4", "a reply to saved email %s within %ld days", rep->message_id, s.email.reply_window_days);
+        crm_trace(ctx, "T4", "a reply to saved email %s within %ld days", rep->message_id[0] ? rep->message_id : rep->key, s.email.reply_window_days);
     } else if (s.email.mode == MODE_ALL && (s.email.direction == DIR_BOTH || (s.email.direction == DIR_INBOUND) != d.pp.outbound)) {
         d.trigger = "auto";
         crm_trace(ctx, "E6", "automatic: mode all, direction %s", d.pp.outbound ? "outbound" : "inbound");

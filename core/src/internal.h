@@ -86,6 +86,13 @@ size_t crm_utf16_len(const char *s, size_t n);
  * ends on a code point boundary. */
 size_t crm_utf16_prefix(const char *s, size_t n, size_t units);
 
+/* Simple Unicode case mapping (Latin-1, Latin Extended-A, Greek, Cyrillic) and spaces. */
+uint32_t crm_unicode_lower(uint32_t cp);
+uint32_t crm_unicode_upper(uint32_t cp);
+bool crm_unicode_space(uint32_t cp);
+/* A lower-cased copy (ASCII and the mapping above) on the arena; NULL when out of memory. */
+char *crm_utf8_lower(crm_arena *ar, const char *s, size_t n);
+
 /* ---- time ---- */
 /* Parses RFC 3339 ("2026-11-20T10:00:00Z", "...+02:00", fractions allowed; 't'/'z' and a
  * space for 'T' accepted) into seconds since 1970 UTC. false when invalid. */

@@ -15,6 +15,21 @@ static const char *hex_of(crm_ctx *ctx, crm_sha256 *h) {
 
 static void put(crm_sha256 *h, const char *s) { crm_sha256_update(h, s, strlen(s)); }
 
+/* K1 of a bare Message-ID (surrounding <> and white space removed); NULL when empty. */
+const char *crm_msgid_key(crm_ctx *ctx, const crm_settings *s, const char *m) {
+    size_t n = strlen(m);
+    while (n && (crm_is_space(*m) || *m == '<')) { m++; n--; }
+    while (n && (crm_is_space(m[n - 1]) || m[n - 1] == '>')) n--;
+    if (n == 0) return NULL;
+    crm_sha256 h;
+    crm_sha256_init(&h);
+    put(&h, "crmsync:v1:");
+    put(&h, s->org_id);
+    put(&h, ":");
+    crm_sha256_update(&h, m, n);
+    return hex_of(ctx, &h);
+}
+
 /* K1: the Message-ID without surrounding <> and white space; else From + sent time +
  * subject. */
 const char *crm_email_key(crm_ctx *ctx, const crm_settings *s, const crm_item *it) {

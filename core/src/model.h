@@ -199,5 +199,6 @@ cJSON *crm_suggestions_json(crm_ctx *ctx, cJSON *parent, const char *key, const 
 /* ---- keys (K1, K3) ---- */
 const char *crm_email_key(crm_ctx *ctx, const crm_settings *s, const crm_item *it);
 const char *crm_event_key(crm_ctx *ctx, const crm_settings *s, const crm_item *it);
+const char *crm_msgid_key(crm_ctx *ctx, const crm_settings *s, const char *message_id);
 const char *crm_created_key(crm_ctx *ctx, const crm_settings *s, const char *kind, const char *address);
 #endif

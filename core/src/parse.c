@@ -361,6 +361,9 @@ crm_status crm_context_from_request(crm_ctx *ctx, const cJSON *root, crm_context
             (st = crm_j_str(ctx, e, "flagged_at", &ip, &t->flagged_at)) || (st = crm_j_strs(ctx, e, "who", &ip, &t->who, &t->n_who)) ||
             (st = crm_j_str(ctx, e, "what", &ip, &t->what)))
             return st;
+        int64_t ft;
+        bool has_ft;
+        if ((st = time_field(ctx, t->flagged_at, "flagged_at", &ip, &ft, &has_ft)) != CRM_OK) return st;
     }
     return CRM_OK;
 }

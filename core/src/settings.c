@@ -268,7 +268,13 @@ crm_status crm_settings_finish(crm_ctx *ctx, crm_settings *s) {
     for (size_t i = 0; i < s->block_user.n; i++)
         if (crm_entries_add(ctx, &s->block_all, &s->block_user.v[i]) != CRM_OK) return CRM_E_NOMEM;
     memset(&s->self_mailbox, 0, sizeof s->self_mailbox);
-    if (s->mailbox[0] && crm_addr_parse_plain(ctx, s->mailbox, strlen(s->mailbox), &s->self_mailbox) != CRM_OK) return ctx->err;
+    crm_path sp = CRM_PATH_KEY(NULL, "settings"), up = CRM_PATH_KEY(&sp, "user");
+    if (s->mailbox[0]) {
+        if (crm_addr_parse_plain(ctx, s->mailbox, strlen(s->mailbox), &s->self_mailbox) != CRM_OK) return ctx->err;
+        crm_path mp = CRM_PATH_KEY(&up, "mailbox");
+        if (!s->self_mailbox.valid)
+            return crm_fail(ctx, CRM_E_BAD_ADDRESS, &mp, "the mailbox address '%s' is not valid: %s", s->mailbox, s->self_mailbox.why);
+    }
     /* A3: mailbox, aliases and the Salesforce user's email, normalised once */
     s->self = crm_arena_alloc(&ctx->arena, (s->n_aliases + 2) * sizeof *s->self);
     if (s->self == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
@@ -279,7 +285,11 @@ crm_status crm_settings_finish(crm_ctx *ctx, crm_settings *s) {
         crm_addr a;
         if (raw[0] == '\0') continue;
         if (crm_addr_parse_plain(ctx, raw, strlen(raw), &a) != CRM_OK) return ctx->err;
-        if (a.valid) s->self[s->n_self++] = a.address;
+        if (!a.valid) {
+            crm_path ap = CRM_PATH_KEY(&up, i == 0 ? "salesforce_email" : "aliases"), ip = CRM_PATH_IDX(&ap, i - 1);
+            return crm_fail(ctx, CRM_E_BAD_ADDRESS, i == 0 ? &ap : &ip, "'%s' is not a valid address: %s", raw, a.why);
+        }
+        s->self[s->n_self++] = a.address;
     }
     return CRM_OK;
 }
@@ -306,8 +316,12 @@ bool crm_is_freemail(const crm_settings *s, const char *domain) {
     if (crm_freemail_bundled(domain, n)) return true;
     for (size_t i = 0; i < s->n_freemail_extra; i++) {
         const char *e = s->freemail_extra[i];
+        bool suffix = e[0] == '.';
         if (e[0] == '@' || e[0] == '.') e++;
         if (crm_strcaseeq(e, domain)) return true;
+        /* ".domain" covers its subdomains, as in blocklists (B2) */
+        size_t en = strlen(e);
+        if (suffix && n > en && domain[n - en - 1] == '.' && crm_strcaseeq(e, domain + n - en)) return true;
     }
     return false;
 }

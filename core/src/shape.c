@@ -54,7 +54,7 @@ static const char *html_text(crm_ctx *ctx, const char *h) {
             bool done = false;
             for (size_t k = 0; k < sizeof ents / sizeof ents[0] && !done; k++)
                 if (!strncmp(p, ents[k].e, strlen(ents[k].e))) { crm_buf_putc(&b, ents[k].c); p += strlen(ents[k].e) - 1; done = true; }
-            if (done) continue;
+            if (done) { space = false; continue; }
         }
         if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') { if (!space && b.n) crm_buf_putc(&b, ' '); space = true; continue; }
         space = false;

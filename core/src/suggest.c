@@ -32,7 +32,19 @@ static const char *fit(crm_ctx *ctx, const char *s, long limit) {
 static crm_status names(crm_ctx *ctx, const crm_settings *s, const crm_participant *p, const char **first, const char **last) {
     *first = "";
     *last = "";
-    const char *name = p->name;
+    /* quotes dropped: every '"', and single quotes wrapping the whole name (O'Brien keeps
+     * its apostrophe); a display name that is just the address counts as none */
+    crm_buf nb;
+    crm_buf_init(&nb, &ctx->arena);
+    const char *nm = p->name;
+    size_t nl = strlen(nm);
+    while (nl && crm_is_space(nm[nl - 1])) nl--;
+    while (nl && crm_is_space(*nm)) { nm++; nl--; }
+    if (nl >= 2 && nm[0] == '\'' && nm[nl - 1] == '\'') { nm++; nl -= 2; }
+    for (size_t i = 0; i < nl; i++) if (nm[i] != '"') crm_buf_putc(&nb, nm[i]);
+    const char *name = crm_buf_cstr(&nb);
+    if (name == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
+    if (crm_strcaseeq(name, p->a.address) || (name[0] == '<' && strchr(name, '@'))) name = "";
     /* tokens of the display name, quotes dropped, honorifics dropped */
     const char *tok[32];
     size_t tn[32], nt = 0;
@@ -124,7 +136,8 @@ static const char *website_reg(crm_ctx *ctx, const char *w) {
     char ascii[260];
     size_t an;
     if (n && lower[n - 1] == '.') lower[--n] = '\0';
-    if (crm_domain_to_ascii(lower, n, ascii, sizeof ascii, &an) != CRM_OK) return "";
+    const char *ll = crm_utf8_lower(&ctx->arena, lower, n);
+    if (ll == NULL || crm_domain_to_ascii(ll, strlen(ll), ascii, sizeof ascii, &an) != CRM_OK) return "";
     size_t off = crm_registered_domain_offset(ascii, an);
     if (off == (size_t)-1) return "";
     return crm_arena_strdup(&ctx->arena, ascii + off);
@@ -155,7 +168,21 @@ static const crm_account *account_for(crm_ctx *ctx, const crm_records *r, const 
 const char *crm_company_from_domain(crm_ctx *ctx, const crm_addr *a);
 const char *crm_company_from_domain(crm_ctx *ctx, const crm_addr *a) {
     const char *d = a->registered[0] ? a->registered : a->domain;
-    return capitalise(ctx, d, strcspn(d, "."));
+    size_t n = strcspn(d, ".");
+    uint32_t cp[64];
+    size_t ncp = 0;
+    if (n > 4 && memcmp(d, "xn--", 4) == 0 && crm_punycode_decode(d + 4, n - 4, cp, 64, &ncp) == CRM_OK && ncp) {
+        /* an IDN label reads as its Unicode form: xn--bcher-kva -> Bücher */
+        crm_buf b;
+        crm_buf_init(&b, &ctx->arena);
+        for (size_t i = 0; i < ncp; i++) {
+            char tmp[4];
+            size_t k = crm_utf8_put(tmp, i == 0 ? crm_unicode_upper(cp[i]) : crm_unicode_lower(cp[i]));
+            crm_buf_put(&b, tmp, k);
+        }
+        return crm_buf_cstr(&b);
+    }
+    return capitalise(ctx, d, n);
 }
 
 crm_status crm_suggest(crm_ctx *ctx, const crm_settings *s, const crm_records *r, const crm_people *pp, crm_suggestions *out) {
