@@ -133,6 +133,9 @@ function readFreemail(file) {
     const d = String(e).trim().toLowerCase().replace(/\.$/, '');
     // Entries that are not domains (e.g. an address "x@y") are dropped, and reported.
     if (d === '' || /[\s@\/:*]/.test(d) || d.includes('..') || d.startsWith('.')) { dropped.push(e); continue; }
+    // Names reserved for documentation and tests (RFC 2606, RFC 6761) are nobody's
+    // free-mail service; keeping them would make every example address "free-mail".
+    if (/^(example\.(com|net|org)|.*\.(example|test|invalid|localhost))$/.test(d)) { dropped.push(e); continue; }
     set.add(checkedAscii(d, file));
   }
   return { set, dropped };
