@@ -5,7 +5,7 @@ STORE_SRC := $(sort $(wildcard native/store/*.c))
 STORE_OBJ := $(patsubst native/%.c,$(BUILD)/obj/native/%.o,$(STORE_SRC))
 CLI_OBJ += $(STORE_OBJ)
 NATIVE_LIBS += -lsqlite3
-# TEST_TARGETS += test-store  (wired once it passes)
+TEST_TARGETS += test-store
 
 STORE_TEST := $(BUILD)/tests/store/test_store
 
