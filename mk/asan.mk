@@ -27,7 +27,6 @@ ASAN_REPLAY  = $(call asan_path,$(FUZZ_REPLAY_BINS))
 ASAN_ALL     = $(ASAN_UNIT) $(ASAN_RUNNER) $(ASAN_CLI) $(ASAN_LIMITS) $(ASAN_REPLAY)
 
 TEST_TARGETS += asan
-CLEAN_FILES  +=
 
 .PHONY: asan asan-build
 # One recursive make builds the whole sanitized tree, so `make -j test` (asan and
