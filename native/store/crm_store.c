@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include "store/crm_store.h"
 
@@ -363,6 +366,13 @@ crm_store_status crm_store_open(const char *path, const crm_store_options *opts,
     if (path == NULL || path[0] == '\0') return fail(s, CRM_STORE_E_INVALID, "no database file given");
     if (o.target_version > CRM_STORE_SCHEMA_LATEST)
         return fail(s, CRM_STORE_E_INVALID, "schema version %d is unknown to this crmsync", o.target_version);
+    /* The file holds refresh tokens: a new one is created readable by its owner only
+     * (SQLite gives the -wal and -shm files the same permissions). */
+    if (!o.must_exist && strcmp(path, ":memory:") != 0) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) close(fd);
+        else if (errno != EEXIST) return fail(s, CRM_STORE_E_IO, "cannot create %s: %s", path, strerror(errno));
+    }
     int flags = SQLITE_OPEN_READWRITE | (o.must_exist ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (rc != SQLITE_OK) {

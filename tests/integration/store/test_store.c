@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <sqlite3.h>
@@ -117,6 +118,8 @@ static void test_migrations_fresh(void) {
     CHECK(v == CRM_STORE_SCHEMA_LATEST);
     crm_store_close(s);
     CHECK(sql_int(p, "SELECT COUNT(*) FROM schema_version") == CRM_STORE_SCHEMA_LATEST);
+    struct stat sb;
+    CHECK(stat(p, &sb) == 0 && (sb.st_mode & 077) == 0); /* it holds refresh tokens: owner only */
     char *jm = sql_text(p, "PRAGMA journal_mode");
     CHECK_STR(jm, "wal");
     free(jm);
