@@ -1,8 +1,8 @@
-# native/: the Salesforce connector (libcurl) and the engine; linked into crmsync.
+# native/: the Salesforce connector (libcurl), the engine and sessions; linked into crmsync
+# together with the mailbox connectors ($(MBX_LIB) from mk/mailbox.mk).
 NATIVE_PART_SRC := $(sort $(wildcard native/sf/*.c native/engine/*.c))
-CLI_OBJ += $(patsubst native/%.c,$(BUILD)/obj/native/%.o,$(NATIVE_PART_SRC))
-NATIVE_LIBS += -lcurl
-
+CLI_OBJ += $(patsubst native/%.c,$(BUILD)/obj/native/%.o,$(NATIVE_PART_SRC)) $(MBX_LIB)
+NATIVE_LIBS += -lcurl $(MBX_LIBS)
 # The connector against a real sandbox org on loopback.
 TEST_TARGETS += test-sf
 $(BUILD)/tests/engine/test_sf: tests/integration/engine/test_sf.c $(BUILD)/obj/native/sf/crm_sf.o

@@ -14,6 +14,14 @@ static void usage(FILE *out) {
             "usage:\n"
             "  crmsync eval [FILE]     evaluate one rules-core request (JSON) from FILE or standard input;\n"
             "                          prints the response; exit 0 ok, 1 ok:false, 2 input not JSON\n"
+            "  crmsync sync --once --config FILE [--mailbox NAME] [--json]\n"
+            "                          run one sync session for the configured mailboxes\n"
+            "  crmsync serve --config FILE [--worker NAME]\n"
+            "                          the daemon: sync every due mailbox on its interval\n"
+            "  crmsync issues [--db FILE] [--mailbox M] [--json]\n"
+            "                          the sync issues log\n"
+            "  crmsync sandbox serve|seed|stats ...\n"
+            "                          the sandbox org, a local Salesforce REST server\n"
             "  crmsync version         print the version and the bundled domain data\n"
             "  crmsync --help          this text\n"
             "\n"
@@ -89,6 +97,8 @@ static const struct { const char *name; int (*fn)(int, char **); } commands[] = 
     {"eval", crm_cmd_eval},
     {"sandbox", crm_cmd_sandbox},
     {"issues", crm_cmd_issues},
+    {"sync", crm_cmd_sync},
+    {"serve", crm_cmd_serve},
     {"version", cmd_version},
     {"--version", cmd_version},
     {"--help", cmd_help},

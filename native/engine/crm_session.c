@@ -1,0 +1,425 @@
+/* crm_session.c: one sync session of one mailbox (see crm_session.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "crm/crm.h"
+#include "engine/crm_engine.h"
+#include "engine/crm_session.h"
+#include "mailbox/crm_mailbox.h"
+
+#define CURSOR_FOLDER "*"
+
+static const char *str_of(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void log_issue(crm_store *st, int64_t mailbox, int64_t now, const char *kind, const char *key, const char *ref,
+                      const char *code, const char *message) {
+    crm_store_issue is = {mailbox, now, kind, key, ref, code, message};
+    int64_t id = 0;
+    if (crm_store_issue_add(st, &is, &id) != CRM_STORE_OK)
+        fprintf(stderr, "crmsync: cannot log an issue: %s\n", crm_store_errmsg(st));
+}
+
+static void count_reason(crm_session_summary *sum, const char *reason) {
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(sum->reasons, reason);
+    if (v) cJSON_SetNumberValue(v, v->valuedouble + 1);
+    else cJSON_AddNumberToObject(sum->reasons, reason, 1);
+}
+
+static void progress(const crm_session_opts *o, const crm_session_summary *s, const char *mailbox, bool final) {
+    if (o->progress == NULL) return;
+    if (isatty(fileno(o->progress))) {
+        long done = s->decided, total = s->listed ? s->listed : 1;
+        int width = 30, filled = (int)(done * width / total);
+        if (filled > width) filled = width;
+        fprintf(o->progress, "\r%s [%.*s%*s] %ld/%ld decided, %ld saved, %ld skipped, %ld failed%s", mailbox, filled,
+                "##############################", width - filled, "", done, s->listed, s->saved, s->skipped, s->failed,
+                final ? "\n" : "");
+    } else {
+        fprintf(o->progress, "%s: %ld listed, %ld decided, %ld saved, %ld skipped, %ld failed\n", mailbox, s->listed, s->decided,
+                s->saved, s->skipped, s->failed);
+    }
+    fflush(o->progress);
+}
+
+/* The mailbox connector's configuration from the store's config JSON. Secrets are given
+ * by reference ("password_env": "NAME") or inline ("password"). */
+static int mbx_config(const cJSON *mb, const cJSON *settings, crm_mbx_config *cfg, const char **folders, size_t *nf, char *err, size_t cap) {
+    memset(cfg, 0, sizeof *cfg);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(mb, "config");
+    const char *kind = str_of(mb, "kind");
+    if (strcmp(kind, "maildir") == 0) {
+        cfg->kind = CRM_MBX_MAILDIR;
+        cfg->path = str_of(c, "path");
+    } else if (strcmp(kind, "imap") == 0) {
+        cfg->kind = CRM_MBX_IMAP;
+        cfg->host = str_of(c, "host");
+        const cJSON *port = cJSON_GetObjectItemCaseSensitive(c, "port");
+        cfg->port = cJSON_IsNumber(port) ? (unsigned)port->valuedouble : 0;
+        const char *tls = str_of(c, "tls");
+        cfg->tls = strcmp(tls, "starttls") == 0 ? CRM_MBX_TLS_STARTTLS : strcmp(tls, "none") == 0 ? CRM_MBX_TLS_NONE : CRM_MBX_TLS_IMPLICIT;
+        cfg->allow_plaintext = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "allow_plaintext"));
+        cfg->ca_file = str_of(c, "ca_file")[0] ? str_of(c, "ca_file") : NULL;
+        cfg->user = str_of(c, "user");
+        const char *pe = str_of(c, "password_env");
+        cfg->password = pe[0] ? getenv(pe) : (str_of(c, "password")[0] ? str_of(c, "password") : NULL);
+        const char *te = str_of(c, "oauth_token_env");
+        cfg->oauth_token = te[0] ? getenv(te) : NULL;
+    } else {
+        return fail(err, cap, "mailbox kind '%s' is not supported (maildir or imap)", kind);
+    }
+    /* the folders the rules process, plus the Salesforce Emails folder (E5) */
+    *nf = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(settings, "email"), "folders"))
+        if (cJSON_IsString(f) && *nf < 8) folders[(*nf)++] = f->valuestring;
+    if (*nf == 0) { folders[(*nf)++] = "inbox"; folders[(*nf)++] = "sent"; }
+    bool has_sf = false;
+    for (size_t i = 0; i < *nf; i++) has_sf = has_sf || strcmp(folders[i], "salesforce") == 0;
+    if (!has_sf) folders[(*nf)++] = "salesforce";
+    cfg->folders = folders;
+    cfg->n_folders = *nf;
+    return 0;
+}
+
+static void rfc3339(int64_t t, char out[21]) {
+    int64_t days = t / 86400, secs = t % 86400;
+    if (secs < 0) { secs += 86400; days--; }
+    /* civil from days (H. Hinnant) */
+    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    if (m <= 2) y++;
+    snprintf(out, 21, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, (int)m, (int)d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+}
+
+/* The item's key (K1) through the core. */
+static char *item_key(crm_engine *e, const cJSON *settings, const cJSON *item) {
+    cJSON *rq = cJSON_CreateObject();
+    cJSON_AddStringToObject(rq, "op", "item_key");
+    cJSON_AddItemToObject(rq, "settings", cJSON_CreateObjectReference(settings->child));
+    cJSON_AddItemToObject(rq, "item", cJSON_CreateObjectReference(item->child));
+    cJSON *r = crm_engine_eval(e, rq);
+    cJSON_Delete(rq);
+    const char *k = str_of(cJSON_GetObjectItemCaseSensitive(r, "result"), "key");
+    char *key = k[0] ? strdup(k) : NULL;
+    cJSON_Delete(r);
+    return key;
+}
+
+/* Items of one listing: fetched, with their keys. */
+typedef struct batch_item {
+    char *id;
+    const char *folder;
+    crm_mbx_item *mi;
+    char *key;
+    cJSON *decision;
+    bool old;       /* before the first session's look-back: skipped, never decided */
+} batch_item;
+
+static void add_str(cJSON *arr, const char *s) { if (s && s[0]) cJSON_AddItemToArray(arr, cJSON_CreateString(s)); }
+
+int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_session_opts *opts, crm_session_summary *sum,
+                    char *err, size_t errcap) {
+    memset(sum, 0, sizeof *sum);
+    sum->reasons = cJSON_CreateObject();
+    crm_session_opts o = *opts;
+    if (o.batch == 0) o.batch = 500;
+    if (o.max_attempts <= 0) o.max_attempts = 3;
+    long calls_at_start = crm_sf_calls(sf);
+    cJSON *mb = NULL, *settings = NULL;
+    crm_mbx *mbx = NULL;
+    crm_engine *eng = crm_engine_new();
+    char *cursor = NULL;
+    int rc = 0;
+    if (eng == NULL) return fail(err, errcap, "out of memory");
+    if (crm_store_mailbox_get(st, mailbox_id, &mb) != CRM_STORE_OK || crm_store_settings(st, mailbox_id, &settings) != CRM_STORE_OK) {
+        rc = fail(err, errcap, "cannot read mailbox %lld from the store: %s", (long long)mailbox_id, crm_store_errmsg(st));
+        goto out;
+    }
+    const char *name = str_of(mb, "name");
+    /* field lengths come from the org (describe), not constants (F2) */
+    {
+        cJSON *limits = cJSON_GetObjectItemCaseSensitive(settings, "field_limits");
+        if (limits == NULL) limits = cJSON_AddObjectToObject(settings, "field_limits");
+        static const char *const objs[] = {"Task", "EmailMessage", "Contact", "Lead", "Account"};
+        for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
+            cJSON *all = cJSON_CreateObject();
+            if (crm_sf_field_limits(sf, objs[i], all) == CRM_SF_OK) {
+                /* only the fields the core shapes: keep the settings small */
+                static const char *const keep[] = {"Task.Subject", "Task.Description", "EmailMessage.Subject", "EmailMessage.TextBody",
+                                                   "EmailMessage.HtmlBody", "EmailMessage.ToAddress", "EmailMessage.CcAddress",
+                                                   "EmailMessage.BccAddress", "EmailMessage.MessageIdentifier",
+                                                   "EmailMessage.ThreadIdentifier", "Contact.FirstName", "Contact.LastName",
+                                                   "Lead.Company", "Account.Name"};
+                for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++) {
+                    const cJSON *v = cJSON_GetObjectItemCaseSensitive(all, keep[k]);
+                    if (cJSON_IsNumber(v) && !cJSON_GetObjectItemCaseSensitive(limits, keep[k]))
+                        cJSON_AddNumberToObject(limits, keep[k], v->valuedouble);
+                }
+            }
+            cJSON_Delete(all);
+        }
+    }
+    const char *folders[10];
+    size_t nf = 0;
+    crm_mbx_config cfg;
+    if (mbx_config(mb, settings, &cfg, folders, &nf, err, errcap) != 0) { rc = -1; goto out; }
+    char *merr = NULL;
+    crm_mbx_status ms = crm_mbx_open(&cfg, &mbx, &merr);
+    if (ms != CRM_MBX_OK) {
+        rc = fail(err, errcap, "cannot open mailbox %s: %s", name, merr ? merr : crm_mbx_status_str(ms));
+        free(merr);
+        log_issue(st, mailbox_id, o.now, "read", NULL, name, crm_mbx_status_str(ms), err);
+        goto out;
+    }
+    if (crm_store_cursor_get(st, mailbox_id, CURSOR_FOLDER, &cursor) != CRM_STORE_OK) {
+        rc = fail(err, errcap, "cannot read the cursor: %s", crm_store_errmsg(st));
+        goto out;
+    }
+    const cJSON *email = cJSON_GetObjectItemCaseSensitive(settings, "email");
+    const cJSON *lb = cJSON_GetObjectItemCaseSensitive(email, "lookback_days");
+    int64_t lookback = cJSON_IsNumber(lb) ? (int64_t)lb->valuedouble : 6;
+    bool first_session = cursor == NULL;
+    bool with_domains = strcmp(str_of(email, "unresolved"), "create") == 0 || strcmp(str_of(email, "unresolved"), "smart") == 0;
+    const char *save_category = str_of(email, "save_category")[0] ? str_of(email, "save_category") : "Salesforce";
+    const cJSON *user = cJSON_GetObjectItemCaseSensitive(settings, "user");
+    char now_text[21];
+    rfc3339(o.now, now_text);
+    for (;;) {
+        crm_mbx_changes *ch = NULL;
+        if ((ms = crm_mbx_list_changes(mbx, cursor, o.batch, &ch)) != CRM_MBX_OK) {
+            rc = fail(err, errcap, "cannot list mailbox %s: %s", name, crm_mbx_errmsg(mbx));
+            log_issue(st, mailbox_id, o.now, "read", NULL, name, crm_mbx_status_str(ms), err);
+            break;
+        }
+        sum->listed += (long)ch->n;
+        batch_item *items = calloc(ch->n + 1, sizeof *items);
+        cJSON *list = cJSON_CreateArray();
+        if (items == NULL || list == NULL) { crm_mbx_changes_free(ch); cJSON_Delete(list); free(items); rc = fail(err, errcap, "out of memory"); break; }
+        size_t n = 0;
+        for (size_t i = 0; i < ch->n; i++) {
+            batch_item *b = &items[n];
+            b->id = ch->items[i].id;
+            b->folder = ch->items[i].folder;
+            crm_mbx_status fs = crm_mbx_fetch(mbx, b->id, false, &b->mi);
+            if (fs == CRM_MBX_E_NOT_FOUND) { sum->skipped++; count_reason(sum, "gone"); continue; }
+            if (fs != CRM_MBX_OK) {
+                log_issue(st, mailbox_id, o.now, "read", NULL, b->id, crm_mbx_status_str(fs), crm_mbx_errmsg(mbx));
+                sum->failed++;
+                continue;
+            }
+            const char *date = str_of(b->mi->item, "date");
+            if (first_session && date[0]) {
+                /* the first session looks back email.lookback_days only */
+                char cutoff[21];
+                rfc3339(o.now - lookback * 86400, cutoff);
+                b->old = strcmp(date, cutoff) < 0 && strlen(date) == 20;
+            }
+            b->key = item_key(eng, settings, b->mi->item);
+            if (!b->old) cJSON_AddItemToArray(list, cJSON_CreateObjectReference(b->mi->item->child));
+            n++;
+        }
+        /* records for every new address of the batch, in a few queries */
+        cJSON *addrs = NULL, *doms = NULL, *records = NULL;
+        crm_sf_status ss = CRM_SF_OK;
+        if (!crm_engine_addresses(eng, settings, list, with_domains, &addrs, &doms)) ss = CRM_SF_E_NOMEM;
+        if (ss == CRM_SF_OK) {
+            size_t na = (size_t)cJSON_GetArraySize(addrs), nd = (size_t)cJSON_GetArraySize(doms);
+            const char **av = calloc(na + 1, sizeof *av), **dv = calloc(nd + 1, sizeof *dv);
+            size_t k = 0;
+            const cJSON *x;
+            cJSON_ArrayForEach(x, addrs) av[k++] = x->valuestring;
+            k = 0;
+            cJSON_ArrayForEach(x, doms) dv[k++] = x->valuestring;
+            ss = crm_sf_lookup(sf, av, na, dv, nd, str_of(user, "id"), &records);
+            free(av);
+            free(dv);
+        }
+        cJSON_Delete(addrs);
+        cJSON_Delete(doms);
+        /* the ledger's view: saved keys, replied-to messages, flagged threads */
+        cJSON *context = NULL;
+        if (ss == CRM_SF_OK) {
+            cJSON *keys = cJSON_CreateArray(), *mids = cJSON_CreateArray(), *convs = cJSON_CreateArray();
+            for (size_t i = 0; i < n; i++) {
+                if (items[i].old) continue;
+                add_str(keys, items[i].key);
+                const cJSON *it = items[i].mi->item, *r;
+                add_str(mids, str_of(it, "in_reply_to"));
+                cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(it, "references")) add_str(mids, cJSON_IsString(r) ? r->valuestring : "");
+                add_str(convs, str_of(it, "conversation_id"));
+            }
+            const char **kv = calloc((size_t)cJSON_GetArraySize(keys) + 1, sizeof *kv);
+            const char **mv = calloc((size_t)cJSON_GetArraySize(mids) + 1, sizeof *mv);
+            const char **cv = calloc((size_t)cJSON_GetArraySize(convs) + 1, sizeof *cv);
+            size_t a = 0, b2 = 0, c2 = 0;
+            const cJSON *x;
+            cJSON_ArrayForEach(x, keys) kv[a++] = x->valuestring;
+            cJSON_ArrayForEach(x, mids) mv[b2++] = x->valuestring;
+            cJSON_ArrayForEach(x, convs) cv[c2++] = x->valuestring;
+            if (crm_store_context(st, mailbox_id, now_text, kv, a, mv, b2, cv, c2, &context) != CRM_STORE_OK) {
+                rc = fail(err, errcap, "cannot read the ledger: %s", crm_store_errmsg(st));
+            }
+            free(kv); free(mv); free(cv);
+            cJSON_Delete(keys); cJSON_Delete(mids); cJSON_Delete(convs);
+        }
+        if (ss != CRM_SF_OK || rc != 0) {
+            if (ss != CRM_SF_OK) {
+                rc = fail(err, errcap, "Salesforce lookup failed: %s", crm_sf_errmsg(sf));
+                log_issue(st, mailbox_id, o.now, "session", NULL, name, crm_sf_status_str(ss), err);
+            }
+            cJSON_Delete(records); cJSON_Delete(context); cJSON_Delete(list);
+            for (size_t i = 0; i < n; i++) { crm_mbx_item_free(items[i].mi); free(items[i].key); }
+            free(items);
+            crm_mbx_changes_free(ch);
+            break;
+        }
+        /* decide */
+        cJSON **saves = calloc(n + 1, sizeof *saves);
+        size_t *save_of = calloc(n + 1, sizeof *save_of);
+        size_t ns = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (items[i].old) { sum->skipped++; count_reason(sum, "before_lookback"); continue; }
+            cJSON *sub = crm_engine_records_for(eng, records, items[i].mi->item);
+            items[i].decision = crm_engine_decide(eng, settings, sub, items[i].mi->item, context);
+            cJSON_Delete(sub);
+            sum->decided++;
+            const cJSON *res = cJSON_GetObjectItemCaseSensitive(items[i].decision, "result");
+            if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(items[i].decision, "ok"))) {
+                const cJSON *e = cJSON_GetObjectItemCaseSensitive(items[i].decision, "error");
+                log_issue(st, mailbox_id, o.now, "decide", items[i].key, str_of(items[i].mi->item, "message_id"), str_of(e, "code"), str_of(e, "message"));
+                sum->failed++;
+                continue;
+            }
+            sum->suggestions += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "suggestions"));
+            const char *action = str_of(res, "action");
+            if (strcmp(action, "save") == 0) { save_of[ns] = i; saves[ns++] = items[i].decision; }
+            else if (strcmp(action, "error") == 0) {
+                log_issue(st, mailbox_id, o.now, "decide", items[i].key, str_of(items[i].mi->item, "message_id"), str_of(res, "reason"), "the rules core refused this item");
+                sum->failed++;
+            } else { sum->skipped++; count_reason(sum, str_of(res, "reason")); }
+            if (i % 50 == 0) progress(&o, sum, name, false);
+        }
+        /* pause automatic work when the org's API budget is low (manual saves go on) */
+        bool paused = crm_sf_budget_low(sf);
+        crm_write_result *wr = calloc(ns + 1, sizeof *wr);
+        if (!paused && ns) ss = crm_engine_write(eng, sf, saves, ns, wr);
+        bool advance = !paused && ss == CRM_SF_OK;
+        crm_store_ledger_entry *le = calloc(ns + 1, sizeof *le);
+        char **ids_json = calloc(ns + 1, sizeof *ids_json);
+        size_t nl = 0;
+        for (size_t k = 0; advance && k < ns; k++) {
+            batch_item *b = &items[save_of[k]];
+            if (!wr[k].ok) {
+                sum->failed++;
+                log_issue(st, mailbox_id, o.now, "write", b->key, str_of(b->mi->item, "message_id"), "WRITE_FAILED", wr[k].error);
+                /* a failing item holds the cursor for max_attempts sessions, then is given up */
+                cJSON *issues = NULL;
+                bool give_up = false;
+                if (crm_store_issues_list(st, mailbox_id, 200, &issues) == CRM_STORE_OK) {
+                    const cJSON *is;
+                    cJSON_ArrayForEach(is, issues)
+                        if (strcmp(str_of(is, "item_key"), b->key ? b->key : "") == 0 && strcmp(str_of(is, "kind"), "write") == 0 &&
+                            cJSON_GetObjectItemCaseSensitive(is, "retried")->valuedouble + 1 >= o.max_attempts)
+                            give_up = true;
+                }
+                cJSON_Delete(issues);
+                if (give_up) sum->given_up++;
+                else advance = false;
+                continue;
+            }
+            /* mark in the mailbox before the ledger: a crash in between only repeats keyed upserts */
+            crm_mbx_status mk = crm_mbx_mark(mbx, b->id, save_category);
+            if (mk != CRM_MBX_OK && mk != CRM_MBX_E_NO_CATEGORIES)
+                log_issue(st, mailbox_id, o.now, "mark", b->key, str_of(b->mi->item, "message_id"), crm_mbx_status_str(mk), crm_mbx_errmsg(mbx));
+            if (strcmp(b->folder, "salesforce") == 0) {
+                char *nid = NULL;
+                crm_mbx_status mv = crm_mbx_move(mbx, b->id, "inbox", &nid);
+                free(nid);
+                if (mv != CRM_MBX_OK)
+                    log_issue(st, mailbox_id, o.now, "mark", b->key, str_of(b->mi->item, "message_id"), crm_mbx_status_str(mv), crm_mbx_errmsg(mbx));
+            }
+            ids_json[nl] = cJSON_PrintUnformatted(wr[k].record_ids);
+            le[nl].key = b->key;
+            le[nl].message_id = str_of(b->mi->item, "message_id");
+            le[nl].date = str_of(b->mi->item, "date");
+            le[nl].record_ids_json = ids_json[nl];
+            nl++;
+            sum->saved++;
+        }
+        if (paused) {
+            rc = fail(err, errcap, "automatic saving paused: the org's remaining API calls are below the reserve");
+            log_issue(st, mailbox_id, o.now, "session", NULL, name, "API_RESERVE", err);
+        } else if (ss != CRM_SF_OK) {
+            rc = fail(err, errcap, "Salesforce write failed: %s", crm_sf_errmsg(sf));
+            log_issue(st, mailbox_id, o.now, "write", NULL, name, crm_sf_status_str(ss), err);
+        }
+        size_t inserted = 0;
+        crm_store_status cs = CRM_STORE_OK;
+        if (nl || advance)
+            cs = crm_store_commit_batch(st, mailbox_id, o.lease_owner, le, nl, CRM_STORE_DUP_KEEP, advance ? CURSOR_FOLDER : NULL,
+                                        advance ? ch->cursor : NULL, o.now, &inserted);
+        if (cs != CRM_STORE_OK) rc = fail(err, errcap, "cannot record the batch: %s", crm_store_errmsg(st));
+        if (cs == CRM_STORE_OK && advance) { free(cursor); cursor = strdup(ch->cursor); }
+        bool more = ch->more;
+        for (size_t k = 0; k < nl; k++) cJSON_free(ids_json[k]);
+        free(ids_json);
+        free(le);
+        crm_write_results_free(wr, ns);
+        free(wr);
+        free(saves);
+        free(save_of);
+        for (size_t i = 0; i < n; i++) { crm_mbx_item_free(items[i].mi); free(items[i].key); cJSON_Delete(items[i].decision); }
+        free(items);
+        cJSON_Delete(list);
+        cJSON_Delete(records);
+        cJSON_Delete(context);
+        crm_mbx_changes_free(ch);
+        progress(&o, sum, name, false);
+        if (rc != 0 || !advance) break;
+        if (!more) { sum->complete = 1; break; }
+    }
+out:
+    if (o.progress && mb) progress(&o, sum, str_of(mb, "name"), true);
+    sum->api_calls = crm_sf_calls(sf) - calls_at_start;
+    free(cursor);
+    crm_mbx_close(mbx);
+    crm_engine_free(eng);
+    cJSON_Delete(settings);
+    cJSON_Delete(mb);
+    return rc;
+}
+
+void crm_session_summary_free(crm_session_summary *sum) {
+    cJSON_Delete(sum->reasons);
+    sum->reasons = NULL;
+}
+
+cJSON *crm_session_summary_json(const crm_session_summary *s) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "listed", (double)s->listed);
+    cJSON_AddNumberToObject(o, "decided", (double)s->decided);
+    cJSON_AddNumberToObject(o, "saved", (double)s->saved);
+    cJSON_AddNumberToObject(o, "skipped", (double)s->skipped);
+    cJSON_AddItemToObject(o, "skipped_by_reason", cJSON_Duplicate(s->reasons, 1));
+    cJSON_AddNumberToObject(o, "failed", (double)s->failed);
+    cJSON_AddNumberToObject(o, "given_up", (double)s->given_up);
+    cJSON_AddNumberToObject(o, "suggestions", (double)s->suggestions);
+    cJSON_AddNumberToObject(o, "api_calls", (double)s->api_calls);
+    cJSON_AddBoolToObject(o, "complete", s->complete != 0);
+    return o;
+}
