@@ -72,16 +72,40 @@ static bool grow(crm_ctx *ctx, void **v, size_t *cap, size_t n, size_t elem) {
     return true;
 }
 
-static bool entries_have(const crm_entries *l, const crm_entry *e) {
-    for (size_t i = 0; i < l->n; i++)
-        if (l->v[i].kind == e->kind && strcmp(l->v[i].value, e->value) == 0) return true;
-    return false;
+static uint32_t entry_hash(crm_entry_kind k, const char *v) {
+    uint32_t h = 2166136261u ^ (uint32_t)k;
+    for (; *v; v++) h = (h ^ (unsigned char)*v) * 16777619u;
+    return h;
 }
 
+/* Rebuilds the index with room for twice the entries. */
+static bool reindex(crm_ctx *ctx, crm_entries *l, size_t want) {
+    size_t ns = 16;
+    while (ns < want * 2) ns *= 2;
+    uint32_t *slot = crm_arena_alloc(&ctx->arena, ns * sizeof *slot);
+    if (slot == NULL) { crm_fail(ctx, CRM_E_NOMEM, NULL, ""); return false; }
+    memset(slot, 0, ns * sizeof *slot);
+    for (size_t i = 0; i < l->n; i++) {
+        size_t h = entry_hash(l->v[i].kind, l->v[i].value) & (ns - 1);
+        while (slot[h]) h = (h + 1) & (ns - 1);
+        slot[h] = (uint32_t)(i + 1);
+    }
+    l->slot = slot;
+    l->nslot = ns;
+    return true;
+}
+
+/* Appends `e` unless an equal entry is there (B2: first occurrence kept); expected O(1). */
 crm_status crm_entries_add(crm_ctx *ctx, crm_entries *out, const crm_entry *e) {
-    if (entries_have(out, e)) return CRM_OK;
+    if (out->nslot < (out->n + 1) * 2 && !reindex(ctx, out, out->n + 1)) return CRM_E_NOMEM;
+    size_t h = entry_hash(e->kind, e->value) & (out->nslot - 1);
+    for (; out->slot[h]; h = (h + 1) & (out->nslot - 1)) {
+        const crm_entry *x = &out->v[out->slot[h] - 1];
+        if (x->kind == e->kind && strcmp(x->value, e->value) == 0) return CRM_OK;
+    }
     if (!grow(ctx, (void **)&out->v, &out->cap, out->n, sizeof *out->v)) return CRM_E_NOMEM;
-    out->v[out->n++] = *e;
+    out->v[out->n] = *e;
+    out->slot[h] = (uint32_t)(++out->n);
     return CRM_OK;
 }
 
@@ -112,23 +136,30 @@ crm_status crm_entries_parse(crm_ctx *ctx, const char *text, size_t len, crm_ent
     return CRM_OK;
 }
 
-const crm_entry *crm_entries_match_domain(const crm_entries *list, const char *domain) {
-    size_t dn = strlen(domain);
-    for (size_t i = 0; i < list->n; i++) {
-        const crm_entry *e = &list->v[i];
-        if (e->kind == CRM_ENTRY_DOMAIN && strcmp(e->value, domain) == 0) return e;
-        if (e->kind == CRM_ENTRY_SUFFIX) {
-            size_t vn = strlen(e->value);
-            if (strcmp(e->value, domain) == 0) return e;
-            if (dn > vn && domain[dn - vn - 1] == '.' && memcmp(domain + dn - vn, e->value, vn) == 0) return e;
-        }
+static const crm_entry *find(const crm_entries *l, crm_entry_kind k, const char *v) {
+    if (l->n == 0 || l->slot == NULL) return NULL;
+    for (size_t h = entry_hash(k, v) & (l->nslot - 1); l->slot[h]; h = (h + 1) & (l->nslot - 1)) {
+        const crm_entry *x = &l->v[l->slot[h] - 1];
+        if (x->kind == k && strcmp(x->value, v) == 0) return x;
     }
     return NULL;
 }
 
+/* B4: a domain entry equal to the domain, or a suffix entry equal to it or to one of its
+ * parent domains; lookups in the index, so long lists cost nothing per participant. The
+ * first entry of the list that covers it is reported. */
+const crm_entry *crm_entries_match_domain(const crm_entries *list, const char *domain) {
+    const crm_entry *best = find(list, CRM_ENTRY_DOMAIN, domain);
+    for (const char *d = domain; d; d = strchr(d, '.'), d = d ? d + 1 : NULL) {
+        const crm_entry *x = find(list, CRM_ENTRY_SUFFIX, d);
+        if (x && (best == NULL || x < best)) best = x;
+    }
+    return best;
+}
+
 const crm_entry *crm_entries_match(const crm_entries *list, const crm_addr *a) {
     if (!a->valid) return NULL;
-    for (size_t i = 0; i < list->n; i++)
-        if (list->v[i].kind == CRM_ENTRY_ADDRESS && strcmp(list->v[i].value, a->address) == 0) return &list->v[i];
-    return crm_entries_match_domain(list, a->domain);
+    const crm_entry *x = find(list, CRM_ENTRY_ADDRESS, a->address);
+    const crm_entry *y = crm_entries_match_domain(list, a->domain);
+    return x && (y == NULL || x < y) ? x : y;
 }

@@ -27,7 +27,10 @@ typedef struct crm_entry {
     const char *value;  /* address, or domain without '@' or '.' */
     const char *text;   /* canonical entry text: "a@x.com", "x.com", ".x.com" */
 } crm_entry;
-typedef struct crm_entries { crm_entry *v; size_t n, cap; } crm_entries;
+typedef struct crm_entries {
+    crm_entry *v; size_t n, cap;
+    uint32_t *slot; size_t nslot; /* open-addressing index of v (1-based; 0 empty) */
+} crm_entries;
 typedef struct crm_entry_error { size_t index; const char *input; crm_status code; const char *message; } crm_entry_error;
 typedef struct crm_entry_errors { crm_entry_error *v; size_t n, cap; } crm_entry_errors;
 
