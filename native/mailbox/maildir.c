@@ -4,12 +4,17 @@
  * ".Name" (hierarchy '.'); mbsync/offlineimap "verbatim" subfolders are directories
  * "Name/cur" (hierarchy '/', up to 4 levels).
  *
- * Cursor, per folder: the folder's cur/ inode (its "UIDVALIDITY": a recreated folder
- * restarts), a watermark W (the largest ctime listed, ns) and the names listed with a
- * ctime in [W - 2 s, W]. A file is a change when its ctime > W, or when its ctime is within
- * the 2 s window and its "unique@ctime" is not in the set. Delivery (tmp -> new), moves
+ * Cursor, per folder: the folder's cur/ inode (a recreated folder usually restarts), a
+ * watermark W (the largest ctime listed, ns) and the names listed with a ctime in
+ * [W - 100 ms, W]. A file is a change when its ctime > W, or when its ctime is within the
+ * window and its "unique@ctime" is not in the set (the window covers a rename whose
+ * timestamp was taken just before another one became visible; ties on coarse clocks are
+ * covered because names at exactly W are always kept). Delivery (tmp -> new), moves
  * between folders and flag changes are renames, and a rename sets ctime, so all three are
- * seen; the set is bounded by what changed in 2 seconds. */
+ * seen; the set is bounded by what changed in 100 ms.
+ *
+ * Paging: one scan serves every page of a session. The sorted changes of the scan are kept
+ * while the caller pages with the cursor it was just given; any other cursor rescans. */
 #include "mailbox_int.h"
 
 #include <dirent.h>
@@ -21,7 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define GRACE_NS 2000000000LL
+#define GRACE_NS 100000000LL /* 100 ms: see above */
 #define MAX_DEPTH 4
 
 typedef struct mfolder {
@@ -32,8 +37,13 @@ typedef struct mfolder {
 
 typedef struct located { char *key; char *path; } located; /* key "rel/unique" -> "rel/cur/file" */
 
+typedef struct cand cand;
+
 typedef struct maildir {
     char *root;
+    cand *pend;           /* the last scan's changes not yet returned (sorted) */
+    size_t npend, pat;
+    cJSON *pend_cursor;   /* the "folders" cursor that continues them */
     mfolder *f;
     size_t nf, capf;
     located *loc;    /* from the last listing, sorted by key */
@@ -132,13 +142,13 @@ static crm_mbx_status scan_folders(crm_mbx *m, maildir *d) {
 }
 
 /* ---------- listing ---------- */
-typedef struct cand {
+struct cand {
     int64_t ctime;
     size_t folder;
     char *file;   /* "cur/<name>" or "new/<name>" */
     size_t ulen;  /* length of the unique part of the name */
     uint64_t size;
-} cand;
+};
 
 static int cand_cmp(const void *a, const void *b) {
     const cand *x = a, *y = b;
@@ -196,16 +206,38 @@ static void free_loc(maildir *d) {
     d->nloc = 0;
 }
 
+static void drop_pending(maildir *d) {
+    for (size_t k = 0; k < d->npend; k++) free(d->pend[k].file);
+    free(d->pend);
+    d->pend = NULL;
+    d->npend = d->pat = 0;
+    cJSON_Delete(d->pend_cursor);
+    d->pend_cursor = NULL;
+}
+
 static crm_mbx_status md_list(crm_mbx *m, const cJSON *cur, size_t limit, crm_mbx_changes *out, cJSON *ncur) {
     maildir *d = m->impl;
-    crm_mbx_status st = scan_folders(m, d);
-    if (st != CRM_MBX_OK) return st;
+    bool cached = d->pend && d->pat < d->npend && cur && d->pend_cursor && cJSON_Compare(cur, d->pend_cursor, true);
+    if (!cached) {
+        drop_pending(d);
+        crm_mbx_status st = scan_folders(m, d);
+        if (st != CRM_MBX_OK) return st;
+    }
     fstate *fs = calloc(d->nf + 1, sizeof *fs);
     cand *cs = NULL;
     size_t nc = 0, capc = 0;
     if (fs == NULL) return mbx_fail(m, CRM_MBX_E_NOMEM, "out of memory");
     bool oom = false;
-    for (size_t i = 0; i < d->nf && !oom; i++) {
+    for (size_t i = 0; i < d->nf && cached; i++)
+        if (mbx_wants(m, d->f[i].kind)) {
+            char *curdir = join3(d->root, d->f[i].rel, "cur");
+            struct stat sb;
+            int64_t ino = curdir && stat(curdir, &sb) == 0 ? (int64_t)sb.st_ino : 0;
+            free(curdir);
+            fstate_load(cur, &d->f[i], ino, &fs[i], &out->folders_reset);
+        }
+    if (cached) { cs = d->pend + d->pat; nc = d->npend - d->pat; }
+    for (size_t i = 0; i < d->nf && !oom && !cached; i++) {
         if (!mbx_wants(m, d->f[i].kind)) continue;
         char *curdir = join3(d->root, d->f[i].rel, "cur");
         struct stat sb;
@@ -254,7 +286,7 @@ static crm_mbx_status md_list(crm_mbx *m, const cJSON *cur, size_t limit, crm_mb
             closedir(dh);
         }
     }
-    if (!oom && nc > 1) qsort(cs, nc, sizeof *cs, cand_cmp);
+    if (!oom && !cached && nc > 1) qsort(cs, nc, sizeof *cs, cand_cmp);
     size_t take = limit && nc > limit ? limit : nc;
     /* never split items with the same ctime in the same folder: the cursor could not tell them apart */
     while (take < nc && take > 0 && cs[take].ctime == cs[take - 1].ctime) take++;
@@ -305,8 +337,18 @@ static crm_mbx_status md_list(crm_mbx *m, const cJSON *cur, size_t limit, crm_mb
             }
         cJSON_AddItemToObject(ncur, d->f[i].rel[0] ? d->f[i].rel : "/", o);
     }
-    for (size_t k = 0; k < nc; k++) free(cs[k].file);
-    free(cs);
+    /* keep the rest of this scan for the next page */
+    if (!oom && out->more) {
+        if (!cached) { d->pend = cs; d->npend = nc; d->pat = 0; }
+        d->pat += take;
+        cJSON_Delete(d->pend_cursor);
+        d->pend_cursor = cJSON_Duplicate(ncur, true);
+        if (d->pend_cursor == NULL) drop_pending(d);
+    } else if (cached) drop_pending(d);
+    else {
+        for (size_t k = 0; k < nc; k++) free(cs[k].file);
+        free(cs);
+    }
     for (size_t i = 0; i < d->nf; i++) free(fs[i].names);
     free(fs);
     return oom ? mbx_fail(m, CRM_MBX_E_NOMEM, "out of memory listing the Maildir") : CRM_MBX_OK;
@@ -540,6 +582,7 @@ static crm_mbx_status md_move(crm_mbx *m, const char *id, const char *folder, ch
 static void md_close(crm_mbx *m) {
     maildir *d = m->impl;
     if (d == NULL) return;
+    drop_pending(d);
     free_folders(d);
     free(d->f);
     free_loc(d);
