@@ -1,9 +1,11 @@
 # Mailbox connectors (native/mailbox: Maildir + IMAP via libetpan) and the MIME parser
 # (native/mime), docs/mailbox.md.
 #
-#   make test-mailbox   MIME fixtures, Maildir on a temp tree, IMAP against a throwaway Dovecot
-#   make sample-maildir tools/sample-mail/gen-sample-maildir into build/sample-maildir
-#   make bench-mailbox  parse + list speed on a generated 100,000-email Maildir
+#   make test-mailbox   MIME fixtures, Maildir on a temp tree, the sample generator read back,
+#                       IMAP against a throwaway Dovecot
+#   make sample-maildir tools/sample-mail/gen-sample-maildir.mjs into build/sample-maildir
+#                       (+ build/sample-org.json: the people and accounts the mails refer to)
+#   make bench-mailbox  list + parse speed and peak memory on a generated 100,000-email Maildir
 #
 # libetpan: headers from Debian's libetpan-dev unpacked into $(BUILD)/libetpan (the package
 # conflicts with libcurl4-openssl-dev on Debian 12; see native/mailbox/fetch-libetpan-dev),
@@ -15,9 +17,11 @@ MBX_OBJ    := $(patsubst native/%.c,$(BUILD)/obj/mbx/%.o,$(MBX_SRC))
 MBX_LIB    := $(BUILD)/libcrmmbx.a
 # What a program using $(MBX_LIB) links with (after the archive).
 MBX_LIBS   := -l:libetpan.so.20 -lgnutls -lcjson
-MBX_TESTS  := $(BUILD)/tests/mailbox/test_mime $(BUILD)/tests/mailbox/test_maildir $(BUILD)/tests/mailbox/test_imap
+MBX_TESTS  := $(BUILD)/tests/mailbox/test_mime $(BUILD)/tests/mailbox/test_maildir $(BUILD)/tests/mailbox/test_imap \
+              $(BUILD)/tests/mailbox/bench_mailbox
 
-TEST_TARGETS += test-mailbox
+TEST_TARGETS  += test-mailbox
+BENCH_TARGETS += bench-mailbox
 
 $(ETPAN_DIR)/version: native/mailbox/fetch-libetpan-dev
 	native/mailbox/fetch-libetpan-dev $(ETPAN_DIR)
@@ -40,10 +44,12 @@ mailbox: $(MBX_LIB)
 test-mailbox: $(MBX_TESTS)
 	$(BUILD)/tests/mailbox/test_mime tests/data/mail
 	$(BUILD)/tests/mailbox/test_maildir
+	tests/integration/mailbox/check-sample $(BUILD)/tests/mailbox/bench_mailbox
 	tests/integration/mailbox/run-imap-test $(BUILD)/tests/mailbox/test_imap
 
+# The demo's mailbox (a few hundred emails) and the records they refer to (for seeding).
 sample-maildir:
-	node tools/sample-mail/gen-sample-maildir.mjs --out $(BUILD)/sample-maildir
+	node tools/sample-mail/gen-sample-maildir.mjs --out $(BUILD)/sample-maildir --org-out $(BUILD)/sample-org.json --force
 
 bench-mailbox: $(BUILD)/tests/mailbox/bench_mailbox
-	tests/integration/mailbox/bench-mailbox $(BUILD)/tests/mailbox/bench_mailbox $(BUILD)/bench-maildir
+	tests/integration/mailbox/bench-mailbox $(BUILD)/tests/mailbox/bench_mailbox $(BUILD)/bench-maildir 100000
