@@ -12,3 +12,9 @@ $(BUILD)/tests/engine/test_sf: tests/integration/engine/test_sf.c $(BUILD)/obj/n
 .PHONY: test-sf
 test-sf: $(BUILD)/tests/engine/test_sf $(BUILD)/crmsync
 	tests/integration/engine/run-sf-test $(BUILD)/crmsync $(BUILD)/tests/engine/test_sf
+
+# The engine end to end: sessions, replies, faults, kill -9 (tests/integration/engine).
+TEST_TARGETS += test-engine
+.PHONY: test-engine
+test-engine: $(BUILD)/crmsync
+	CRMSYNC=$(BUILD)/crmsync node tests/integration/engine/test-engine.mjs

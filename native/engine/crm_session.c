@@ -158,7 +158,15 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
         static const char *const objs[] = {"Task", "EmailMessage", "Contact", "Lead", "Account"};
         for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
             cJSON *all = cJSON_CreateObject();
-            if (crm_sf_field_limits(sf, objs[i], all) == CRM_SF_OK) {
+            crm_sf_status ds = crm_sf_field_limits(sf, objs[i], all);
+            if (ds != CRM_SF_OK && ds != CRM_SF_E_REQUEST) {
+                /* an object the org lacks is fine (its defaults stay); anything else stops */
+                cJSON_Delete(all);
+                rc = fail(err, errcap, "Salesforce describe failed: %s", crm_sf_errmsg(sf));
+                log_issue(st, mailbox_id, o.now, "session", NULL, str_of(mb, "name"), crm_sf_status_str(ds), err);
+                goto out;
+            }
+            if (ds == CRM_SF_OK) {
                 /* only the fields the core shapes: keep the settings small */
                 static const char *const keep[] = {"Task.Subject", "Task.Description", "EmailMessage.Subject", "EmailMessage.TextBody",
                                                    "EmailMessage.HtmlBody", "EmailMessage.ToAddress", "EmailMessage.CcAddress",

@@ -1,0 +1,150 @@
+// The sync engine end to end against the sandbox org and a Maildir: sessions, cursors,
+// already-saved detection, replies across sessions, every fault kind (no duplicate, no
+// loss, an issue naming the cause), and crashes (kill -9) at many points of a session.
+//   node tests/integration/engine/test-engine.mjs   (BIN: $CRMSYNC or build/crmsync)
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BIN, check, done, tmpdir, sleep, startSandbox, sampleMail, loadOrg, writeConfig, sync, savedState } from './lib.mjs';
+import { execFileSync } from 'node:child_process';
+
+const COUNT = 120;
+const cleanup = [];
+try {
+  // ---- reference: one clean run -----------------------------------------------------
+  const ref = tmpdir('ref');
+  sampleMail(ref, COUNT);
+  const sbRef = await startSandbox(ref);
+  cleanup.push(sbRef);
+  const cfgRef = writeConfig(ref, sbRef, loadOrg(ref, sbRef));
+  const r1 = sync(cfgRef);
+  check(r1.code === 0 && r1.summary && r1.summary.complete, `clean session completes (${r1.stderr.slice(0, 300)})`);
+  check(r1.summary && r1.summary.saved > 40 && r1.summary.failed === 0, `a clean session saves emails (${JSON.stringify(r1.summary)})`);
+  const want = await savedState(sbRef);
+  check(want.tasks >= r1.summary.saved, 'a Task per saved email (split bodies may add parts)');
+  check(want.relUnique === want.relations, 'no duplicate TaskRelation');
+  // second session: nothing new, nothing written again
+  const r2 = sync(cfgRef);
+  check(r2.code === 0 && r2.summary.saved === 0, `second session saves nothing (${JSON.stringify(r2.summary)})`);
+  const again = await savedState(sbRef);
+  check(again.tasks === want.tasks && again.relations === want.relations, 'second session writes nothing');
+  // the store lost (a new machine): upserts by key find every Task again, no duplicates
+  fs.rmSync(path.join(ref, 'crmsync.db'));
+  const r3 = sync(cfgRef);
+  check(r3.code === 0 && r3.summary.saved === r1.summary.saved, 'with a lost ledger every email is written again...');
+  const after = await savedState(sbRef);
+  check(after.tasks === want.tasks && JSON.stringify(after.keys) === JSON.stringify(want.keys), '...as upserts: the same Tasks, none duplicated');
+  check(after.relations === want.relations, '...and the same relations');
+  // issues: none for a clean run
+  const issues = execFileSync(BIN, ['issues', '--db', path.join(ref, 'crmsync.db'), '--json']).toString();
+  check(JSON.parse(issues).issues.length === 0, 'a clean run logs no issue');
+
+  // ---- a reply across sessions (T4) in designated mode --------------------------------
+  {
+    const dir = tmpdir('reply');
+    sampleMail(dir, 10);
+    const sb = await startSandbox(dir);
+    cleanup.push(sb);
+    const loaded = loadOrg(dir, sb);
+    const org = JSON.parse(fs.readFileSync(path.join(dir, 'org.json'), 'utf8'));
+    fs.rmSync(path.join(dir, 'mail'), { recursive: true });
+    for (const d of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(dir, 'mail', d), { recursive: true });
+    const contact = org.contacts[0].email;
+    const mail = (id, extra, subject) => `From: ${contact}\r\nTo: ${org.user}\r\nSubject: ${subject}\r\nDate: Sat, 21 Nov 2026 10:00:00 +0000\r\nMessage-ID: <${id}>\r\n${extra}\r\nbody\r\n`;
+    const cfg = writeConfig(dir, sb, loaded, {});
+    const c = JSON.parse(fs.readFileSync(cfg, 'utf8'));
+    c.org.defaults.email.mode = 'designated';
+    fs.writeFileSync(cfg, JSON.stringify(c));
+    // 1: the original, designated by the Salesforce category (Dovecot keyword letter a)
+    fs.writeFileSync(path.join(dir, 'mail', 'dovecot-keywords'), '0 Salesforce\n');
+    fs.writeFileSync(path.join(dir, 'mail', 'cur', '1700000001.M1P1.test:2,Sa'), mail('orig@cust', '', 'Pricing'));
+    const s1 = sync(cfg);
+    check(s1.summary && s1.summary.saved === 1, `the designated original is saved (${JSON.stringify(s1.summary)})`);
+    // 2: the customer's reply arrives in the next session: saved by T4
+    fs.writeFileSync(path.join(dir, 'mail', 'new', '1700000002.M2P1.test'), mail('reply@cust', 'In-Reply-To: <orig@cust>\r\n', 'Re: Pricing').replace('10:00:00', '12:00:00'));
+    // 3: an unrelated email in the same session: not designated
+    fs.writeFileSync(path.join(dir, 'mail', 'new', '1700000003.M3P1.test'), mail('other@cust', '', 'Other'));
+    const s2 = sync(cfg);
+    check(s2.summary && s2.summary.saved === 1 && s2.summary.skipped_by_reason.not_designated === 1, `the reply is saved, the other is not (${JSON.stringify(s2.summary)})`);
+    const t = await sb.query("SELECT Subject FROM Task WHERE Subject = 'Re: Pricing'");
+    check(t.total === 1, 'the reply is a Task in the org');
+  }
+
+  // ---- faults: each kind, no duplicates, no loss, the cause in the issues log ------------
+  for (const spec of ['error:rate=0.3,seed=5', 'drop:rate=0.3,seed=6', 'expired:every=3', 'slow:ms=50:every=2', 'lock:rate=0.3,seed=7', 'limit:nth=4']) {
+    const dir = tmpdir('fault');
+    sampleMail(dir, COUNT);
+    const sb = await startSandbox(dir);
+    cleanup.push(sb);
+    const cfg = writeConfig(dir, sb, loadOrg(dir, sb));
+    await sb.faults(spec);
+    let last = null, sessions = 0;
+    for (; sessions < 8; sessions++) {
+      last = sync(cfg);
+      if (last.summary && last.summary.complete && !last.summary.error) break;
+      await sb.faults(''); // a later session runs in better weather
+    }
+    await sb.faults('');
+    const st = await savedState(sb);
+    check(last.summary && last.summary.complete, `[${spec}] completes within ${sessions + 1} sessions`);
+    check(JSON.stringify(st.keys) === JSON.stringify(want.keys), `[${spec}] exactly the reference Tasks: ${st.tasks} vs ${want.tasks}`);
+    check(st.relations === want.relations && st.relUnique === st.relations, `[${spec}] relations: ${st.relations} vs ${want.relations}`);
+    if (spec.startsWith('limit')) {
+      const iss = JSON.parse(execFileSync(BIN, ['issues', '--db', path.join(dir, 'crmsync.db'), '--json']).toString()).issues;
+      check(iss.some((i) => /REQUEST_LIMIT_EXCEEDED|limit/i.test(`${i.code} ${i.message}`)), '[limit] the issues log names the API limit');
+    }
+  }
+
+  // ---- kill -9 at many points of a session -----------------------------------------------
+  {
+    // its own reference on a larger mailbox, so a session lasts long enough to be cut often
+    const KCOUNT = 300;
+    const kref = tmpdir('kref');
+    sampleMail(kref, KCOUNT);
+    const sbk = await startSandbox(kref);
+    cleanup.push(sbk);
+    const rk = sync(writeConfig(kref, sbk, loadOrg(kref, sbk)));
+    check(rk.summary && rk.summary.complete, 'reference for the kill test completes');
+    const kwant = await savedState(sbk);
+    const dir = tmpdir('kill');
+    sampleMail(dir, KCOUNT);
+    const sb = await startSandbox(dir);
+    cleanup.push(sb);
+    const cfg = writeConfig(dir, sb, loadOrg(dir, sb));
+    await sb.faults('slow:ms=40:every=1'); // widen the windows between steps
+    let seed = 12345;
+    const rand = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+    let kills = 0, finished = false;
+    const points = [];
+    for (let round = 0; round < 40 && !finished; round++) {
+      const proc = spawn(BIN, ['sync', '--once', '--config', cfg, '--json', '--batch', '10'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      proc.stdout.on('data', (d) => { out += d; });
+      const exited = new Promise((r) => proc.on('exit', (code, sig) => r({ code, sig })));
+      const delay = Math.floor(rand() * 700) + 20;
+      const res = await Promise.race([exited, sleep(delay).then(() => null)]);
+      if (res === null && round < 30) {
+        proc.kill('SIGKILL');
+        await exited;
+        kills++;
+        points.push(delay);
+        continue;
+      }
+      const r = res || (await exited);
+      try { finished = JSON.parse(out)[0].complete === true; } catch { finished = false; }
+    }
+    await sb.faults('');
+    for (let i = 0; i < 3 && !finished; i++) finished = sync(cfg).summary?.complete === true;
+    const st = await savedState(sb);
+    console.log(`kill -9: ${kills} kills at ${points.join(',')} ms; then completed: ${finished}`);
+    check(kills >= 10, `killed at least 10 times (${kills})`);
+    check(finished, 'a session after the crashes completes');
+    check(JSON.stringify(st.keys) === JSON.stringify(kwant.keys), `after ${kills} crashes exactly the reference Tasks: ${st.tasks} vs ${kwant.tasks}`);
+    check(st.relations === kwant.relations && st.relUnique === st.relations, `after crashes the same relations: ${st.relations} vs ${kwant.relations}`);
+    const ok = execFileSync('sqlite3', [path.join(dir, 'crmsync.db'), 'PRAGMA integrity_check']).toString().trim();
+    check(ok === 'ok', 'the store is intact');
+  }
+} finally {
+  for (const sb of cleanup) sb.stop();
+}
+done('test-engine');
