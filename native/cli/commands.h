@@ -4,6 +4,7 @@
 int crm_cmd_eval(int argc, char **argv);
 int crm_cmd_sandbox(int argc, char **argv);
 int crm_cmd_issues(int argc, char **argv);
+int crm_cmd_api(int argc, char **argv);
 int crm_cmd_sync(int argc, char **argv);
 int crm_cmd_serve(int argc, char **argv);
 #endif

@@ -97,6 +97,7 @@ static const struct { const char *name; int (*fn)(int, char **); } commands[] = 
     {"eval", crm_cmd_eval},
     {"sandbox", crm_cmd_sandbox},
     {"issues", crm_cmd_issues},
+    {"api", crm_cmd_api},
     {"sync", crm_cmd_sync},
     {"serve", crm_cmd_serve},
     {"version", cmd_version},
