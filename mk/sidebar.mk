@@ -10,6 +10,11 @@ SIDEBAR_SHARED := sidebar/api.js sidebar/core.js $(wildcard sidebar/ui/*)
 SIDEBAR_CHROME_SRC := $(wildcard sidebar/hosts/chrome/*)
 BROWSER_TESTS := tests/browser/outlook-adapter.test.mjs tests/browser/chrome-extension.test.mjs tests/browser/sidebar.test.mjs
 
+# SIDEBAR_BACKEND: mock (tests/browser/mock-api.mjs) or real (sandbox org + `crmsync api`),
+# for tests/browser/sidebar.test.mjs; real once `crmsync api` has landed (docs/sidebar.md).
+SIDEBAR_BACKEND ?= mock
+
+TEST_TARGETS += test-browser
 CLEAN_FILES +=
 
 .PHONY: sidebar-chrome test-browser
@@ -24,5 +29,5 @@ $(SIDEBAR_CHROME)/manifest.json: $(SIDEBAR_CHROME_SRC) $(SIDEBAR_SHARED) $(BUILD
 	@touch $@
 
 test-browser: wasm all sidebar-chrome node_modules/playwright-core/package.json
-	@set -e; for t in $(BROWSER_TESTS); do echo "== $$t"; $(NODE) $$t; done
+	@set -e; for t in $(BROWSER_TESTS); do echo "== $$t"; SIDEBAR_BACKEND=$(SIDEBAR_BACKEND) $(NODE) $$t; done
 	@echo "test-browser: all passed"
