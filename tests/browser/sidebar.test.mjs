@@ -3,7 +3,8 @@
 // lands, or real: sandbox org + crmsync api). Open an email, see the statuses and records;
 // a Lead plus a Contact disables Save with the core's E_LEAD_EXCLUSIVE message; keyboard-only
 // Save -> the Task exists in the backend and the UI says already saved (also after a reload);
-// Do not sync on a suggestion -> /me lists it in the user blocklist, Undo removes it; every
+// Do not sync on a suggestion -> /me lists it in the user blocklist, Undo removes it; Create
+// posts the edited suggestion and the participant becomes a Lead; every
 // control is labelled; no horizontal scrolling in a 320 px wide viewport (200% zoom of 640).
 // UPDATE_SCREENSHOT=1 (or a missing file) writes docs/img/sidebar.png.
 import { existsSync, statSync } from 'node:fs';
@@ -129,6 +130,14 @@ try {
   await page.locator('.crm-notice', { hasText: 'Removed' }).waitFor();
   check(!(await api('GET', '/me')).blocklist.user.some((e) => e.replace(/^@/, '') === domain), 'Undo removes it from the user blocklist');
   check(await page.locator(`.crm-person[data-address="${annAddress}"]`).getAttribute('data-status') === 'unresolved', 'the participant is unresolved again');
+
+  // Create the suggested Lead with an edited Company: the participant then matches it.
+  await ann.locator('input[name=company]').fill('Newco Edited');
+  await ann.locator('button[type=submit]').click();
+  await page.locator('.crm-notice', { hasText: 'Created Lead' }).waitFor();
+  const created = (await api('POST', '/lookup', { addresses: [annAddress] })).records.leads ?? [];
+  check(created.length === 1 && created[0].company === 'Newco Edited' && created[0].last_name === 'Smith', 'Create posts the edited suggestion (POST /records) and the Lead exists', JSON.stringify(created));
+  check(await page.locator(`.crm-person[data-address="${annAddress}"]`).getAttribute('data-status') === 'lead', 'the participant now shows as a Lead');
 
   // Narrow viewport (a 640 px pane at 200% zoom): nothing scrolls sideways.
   await page.setViewportSize({ width: 320, height: 800 });
