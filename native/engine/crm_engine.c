@@ -1,4 +1,5 @@
 /* crm_engine.c: see crm_engine.h. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,8 +7,17 @@
 #include "crm/crm.h"
 #include "engine/crm_engine.h"
 
+/* A multi-map from strings (lower-cased emails, ids, domains) to records, so that
+ * picking an item's records costs O(its participants), not O(all records). */
+enum { IX_CONTACT, IX_LEAD, IX_ACCOUNT_ID, IX_ACCOUNT_DOMAIN, IX_OPP_ACCOUNT };
+typedef struct ix_ent { char *key; int kind; const cJSON *rec; } ix_ent;
+
 struct crm_engine {
     crm_ctx *ctx;
+    ix_ent *ix;
+    size_t ix_cap, ix_n;
+    const cJSON *ix_of;   /* the records object indexed */
+    int ix_count;         /* its number of records when indexed */
 };
 
 crm_engine *crm_engine_new(void) {
@@ -17,8 +27,17 @@ crm_engine *crm_engine_new(void) {
     return e;
 }
 
+static void ix_clear(crm_engine *e) {
+    for (size_t i = 0; i < e->ix_cap; i++) free(e->ix[i].key);
+    free(e->ix);
+    e->ix = NULL;
+    e->ix_cap = e->ix_n = 0;
+    e->ix_of = NULL;
+}
+
 void crm_engine_free(crm_engine *e) {
     if (e == NULL) return;
+    ix_clear(e);
     crm_ctx_free(e->ctx);
     free(e);
 }
@@ -104,17 +123,111 @@ static void lower_into(char *out, size_t cap, const char *s) {
     out[i] = '\0';
 }
 
-static bool person_matches(const cJSON *p, const cJSON *addrs) {
-    char buf[320];
-    lower_into(buf, sizeof buf, str_of(p, "email"));
-    if (in_list(addrs, buf)) return true;
-    const cJSON *a;
-    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(p, "alt_emails")) {
-        if (!cJSON_IsString(a)) continue;
-        lower_into(buf, sizeof buf, a->valuestring);
-        if (in_list(addrs, buf)) return true;
+static uint64_t ix_hash(const char *k, int kind) {
+    uint64_t h = UINT64_C(1469598103934665603) ^ (uint64_t)(unsigned)kind;
+    for (; *k; k++) h = (h ^ (unsigned char)*k) * UINT64_C(1099511628211);
+    return h;
+}
+
+static bool ix_put(crm_engine *e, const char *key, int kind, const cJSON *rec) {
+    if (key[0] == '\0') return true;
+    if ((e->ix_n + 1) * 2 > e->ix_cap) {
+        size_t ncap = e->ix_cap ? e->ix_cap * 2 : 1024;
+        ix_ent *n = calloc(ncap, sizeof *n);
+        if (n == NULL) return false;
+        for (size_t i = 0; i < e->ix_cap; i++) {
+            if (e->ix[i].key == NULL) continue;
+            size_t h = (size_t)ix_hash(e->ix[i].key, e->ix[i].kind) & (ncap - 1);
+            while (n[h].key) h = (h + 1) & (ncap - 1);
+            n[h] = e->ix[i];
+        }
+        free(e->ix);
+        e->ix = n;
+        e->ix_cap = ncap;
     }
-    return false;
+    size_t h = (size_t)ix_hash(key, kind) & (e->ix_cap - 1);
+    while (e->ix[h].key) h = (h + 1) & (e->ix_cap - 1);
+    e->ix[h].key = strdup(key);
+    e->ix[h].kind = kind;
+    e->ix[h].rec = rec;
+    e->ix_n++;
+    return e->ix[h].key != NULL;
+}
+
+/* The last two labels of a host ("www.eu.acme.com" -> "acme.com"): enough to find the
+ * Accounts whose website may share a participant's registered domain (the core decides). */
+static void two_labels(const char *host, char *out, size_t cap) {
+    const char *end = host + strcspn(host, "/?#:");
+    const char *p = end, *start = host;
+    int dots = 0;
+    while (p > host) { p--; if (*p == '.' && ++dots == 2) { start = p + 1; break; } }
+    size_t n = (size_t)(end - start);
+    if (n >= cap) n = cap - 1;
+    memcpy(out, start, n);
+    out[n] = '\0';
+}
+
+static const char *host_of(const char *url) {
+    const char *h = strstr(url, "://");
+    return h ? h + 3 : url;
+}
+
+static int count_records(const cJSON *records) {
+    static const char *const k[] = {"contacts", "leads", "accounts", "opportunities"};
+    int n = 0;
+    for (size_t i = 0; i < 4; i++) n += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(records, k[i]));
+    return n;
+}
+
+static bool ix_build(crm_engine *e, const cJSON *records) {
+    int count = count_records(records);
+    if (e->ix_of == records && e->ix_count == count) return true;
+    ix_clear(e);
+    char buf[320];
+    const cJSON *p;
+    for (int lead = 0; lead < 2; lead++) {
+        cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(records, lead ? "leads" : "contacts")) {
+            lower_into(buf, sizeof buf, str_of(p, "email"));
+            if (!ix_put(e, buf, lead ? IX_LEAD : IX_CONTACT, p)) return false;
+            const cJSON *a;
+            cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(p, "alt_emails")) {
+                if (!cJSON_IsString(a)) continue;
+                lower_into(buf, sizeof buf, a->valuestring);
+                if (!ix_put(e, buf, lead ? IX_LEAD : IX_CONTACT, p)) return false;
+            }
+        }
+    }
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(records, "accounts")) {
+        if (!ix_put(e, str_of(p, "id"), IX_ACCOUNT_ID, p)) return false;
+        lower_into(buf, sizeof buf, host_of(str_of(p, "website")));
+        char dom[256];
+        two_labels(buf, dom, sizeof dom);
+        if (!ix_put(e, dom, IX_ACCOUNT_DOMAIN, p)) return false;
+        const cJSON *d;
+        cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(p, "domains")) {
+            if (!cJSON_IsString(d)) continue;
+            lower_into(buf, sizeof buf, d->valuestring);
+            two_labels(buf, dom, sizeof dom);
+            if (!ix_put(e, dom, IX_ACCOUNT_DOMAIN, p)) return false;
+        }
+    }
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(records, "opportunities"))
+        if (!ix_put(e, str_of(p, "account_id"), IX_OPP_ACCOUNT, p)) return false;
+    e->ix_of = records;
+    e->ix_count = count;
+    return true;
+}
+
+/* Adds every record under (key, kind) to `dst` once (by identity). */
+static void ix_collect(crm_engine *e, const char *key, int kind, cJSON *dst, cJSON *ids) {
+    if (e->ix_cap == 0 || key[0] == '\0') return;
+    for (size_t h = (size_t)ix_hash(key, kind) & (e->ix_cap - 1); e->ix[h].key; h = (h + 1) & (e->ix_cap - 1)) {
+        if (e->ix[h].kind != kind || strcmp(e->ix[h].key, key) != 0) continue;
+        const char *id = str_of(e->ix[h].rec, "id");
+        if (in_list(ids, id)) continue;
+        cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+        cJSON_AddItemToArray(dst, cJSON_Duplicate(e->ix[h].rec, 1));
+    }
 }
 
 /* Lower-cased addresses and domains of an item's participants (no core call: a superset
@@ -123,9 +236,8 @@ static void item_addresses(const cJSON *item, cJSON *addrs, cJSON *doms) {
     static const char *const keys[] = {"from", "to", "cc", "bcc", "organizer", "attendees"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, keys[k]);
-        const cJSON *one = v;
         bool arr = cJSON_IsArray(v);
-        for (const cJSON *x = arr ? v->child : one; x; x = arr ? x->next : NULL) {
+        for (const cJSON *x = arr ? v->child : v; x; x = arr ? x->next : NULL) {
             const char *raw = cJSON_IsString(x) ? x->valuestring : str_of(x, "address");
             const char *lt = strrchr(raw, '<');
             char buf[320];
@@ -134,50 +246,40 @@ static void item_addresses(const cJSON *item, cJSON *addrs, cJSON *doms) {
             if (gt) *gt = '\0';
             add_unique(addrs, buf);
             const char *at = strrchr(buf, '@');
-            if (at && at[1]) {
-                /* the last two labels: enough to find Account websites that mention them */
-                const char *d = at + 1, *dot1 = strrchr(d, '.');
-                const char *start = d;
-                if (dot1) for (const char *q = dot1 - 1; q > d; q--) if (*q == '.') { start = q + 1; break; }
-                add_unique(doms, start);
-            }
+            char dom[256];
+            if (at && at[1]) { two_labels(at + 1, dom, sizeof dom); add_unique(doms, dom); }
             if (!arr) break;
         }
     }
 }
 
 cJSON *crm_engine_records_for(crm_engine *e, const cJSON *records, const cJSON *item) {
-    (void)e;
     cJSON *out = cJSON_CreateObject();
-    cJSON *addrs = cJSON_CreateArray(), *doms = cJSON_CreateArray();
+    cJSON *addrs = cJSON_CreateArray(), *doms = cJSON_CreateArray(), *ids = cJSON_CreateArray();
     cJSON *contacts = cJSON_AddArrayToObject(out, "contacts");
     cJSON *leads = cJSON_AddArrayToObject(out, "leads");
     cJSON *accounts = cJSON_AddArrayToObject(out, "accounts");
     cJSON *opps = cJSON_AddArrayToObject(out, "opportunities");
-    if (!out || !addrs || !doms || !contacts || !leads || !accounts || !opps) { cJSON_Delete(addrs); cJSON_Delete(doms); cJSON_Delete(out); return NULL; }
+    if (!out || !addrs || !doms || !ids || !contacts || !leads || !accounts || !opps || !ix_build(e, records)) {
+        cJSON_Delete(addrs); cJSON_Delete(doms); cJSON_Delete(ids); cJSON_Delete(out);
+        return NULL;
+    }
     item_addresses(item, addrs, doms);
-    cJSON *acc_ids = cJSON_CreateArray();
-    const cJSON *p;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(records, "contacts")) {
-        if (!person_matches(p, addrs)) continue;
-        cJSON_AddItemToArray(contacts, cJSON_Duplicate(p, 1));
-        add_unique(acc_ids, str_of(p, "account_id"));
+    const cJSON *a;
+    cJSON_ArrayForEach(a, addrs) {
+        ix_collect(e, a->valuestring, IX_CONTACT, contacts, ids);
+        ix_collect(e, a->valuestring, IX_LEAD, leads, ids);
     }
-    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(records, "leads"))
-        if (person_matches(p, addrs)) cJSON_AddItemToArray(leads, cJSON_Duplicate(p, 1));
-    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(records, "accounts")) {
-        bool want = in_list(acc_ids, str_of(p, "id"));
-        const cJSON *d;
-        char web[512];
-        lower_into(web, sizeof web, str_of(p, "website"));
-        cJSON_ArrayForEach(d, doms) if (!want && web[0] && strstr(web, d->valuestring)) want = true;
-        if (want) cJSON_AddItemToArray(accounts, cJSON_Duplicate(p, 1));
+    const cJSON *c;
+    cJSON_ArrayForEach(c, contacts) {
+        const char *acc = str_of(c, "account_id");
+        ix_collect(e, acc, IX_ACCOUNT_ID, accounts, ids);
+        ix_collect(e, acc, IX_OPP_ACCOUNT, opps, ids);
     }
-    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(records, "opportunities"))
-        if (in_list(acc_ids, str_of(p, "account_id"))) cJSON_AddItemToArray(opps, cJSON_Duplicate(p, 1));
-    cJSON_Delete(acc_ids);
+    cJSON_ArrayForEach(a, doms) ix_collect(e, a->valuestring, IX_ACCOUNT_DOMAIN, accounts, ids);
     cJSON_Delete(addrs);
     cJSON_Delete(doms);
+    cJSON_Delete(ids);
     return out;
 }
 

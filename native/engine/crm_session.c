@@ -120,6 +120,55 @@ static char *item_key(crm_engine *e, const cJSON *settings, const cJSON *item) {
     return key;
 }
 
+/* A set of strings (addresses and domains already looked up in this session). */
+typedef struct strset { char **v; size_t cap, n; } strset;
+
+static size_t ss_hash(const char *k) {
+    size_t h = 2166136261u;
+    for (; *k; k++) h = (h ^ (unsigned char)*k) * 16777619u;
+    return h;
+}
+
+/* Adds k; true when it was not there yet. */
+static bool ss_add(strset *s, const char *k) {
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 1024;
+        char **nv = calloc(nc, sizeof *nv);
+        if (nv == NULL) return false;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->v[i]) continue;
+            size_t h = ss_hash(s->v[i]) & (nc - 1);
+            while (nv[h]) h = (h + 1) & (nc - 1);
+            nv[h] = s->v[i];
+        }
+        free(s->v);
+        s->v = nv;
+        s->cap = nc;
+    }
+    size_t h = ss_hash(k) & (s->cap - 1);
+    for (; s->v[h]; h = (h + 1) & (s->cap - 1))
+        if (strcmp(s->v[h], k) == 0) return false;
+    s->v[h] = strdup(k);
+    s->n++;
+    return s->v[h] != NULL;
+}
+
+static void ss_free(strset *s) {
+    for (size_t i = 0; i < s->cap; i++) free(s->v[i]);
+    free(s->v);
+}
+
+/* Moves the rows of `add` (a core records object) into `into`. */
+static void merge_records(cJSON *into, cJSON *add) {
+    static const char *const k[] = {"contacts", "leads", "accounts", "opportunities"};
+    for (size_t i = 0; i < 4; i++) {
+        cJSON *dst = cJSON_GetObjectItemCaseSensitive(into, k[i]);
+        cJSON *src = cJSON_GetObjectItemCaseSensitive(add, k[i]);
+        cJSON *r;
+        while (dst && src && (r = cJSON_DetachItemFromArray(src, 0)) != NULL) cJSON_AddItemToArray(dst, r);
+    }
+}
+
 /* Items of one listing: fetched, with their keys. */
 typedef struct batch_item {
     char *id;
@@ -137,10 +186,10 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
     memset(sum, 0, sizeof *sum);
     sum->reasons = cJSON_CreateObject();
     crm_session_opts o = *opts;
-    if (o.batch == 0) o.batch = 500;
+    if (o.batch == 0) o.batch = 1000;
     if (o.max_attempts <= 0) o.max_attempts = 3;
     long calls_at_start = crm_sf_calls(sf);
-    cJSON *mb = NULL, *settings = NULL;
+    cJSON *mb = NULL, *settings = NULL, *records = NULL;
     crm_mbx *mbx = NULL;
     crm_engine *eng = crm_engine_new();
     char *cursor = NULL;
@@ -207,6 +256,12 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
     const cJSON *user = cJSON_GetObjectItemCaseSensitive(settings, "user");
     char now_text[21];
     rfc3339(o.now, now_text);
+    strset seen_addr = {0}, seen_dom = {0};
+    records = cJSON_CreateObject();
+    cJSON_AddArrayToObject(records, "contacts");
+    cJSON_AddArrayToObject(records, "leads");
+    cJSON_AddArrayToObject(records, "accounts");
+    cJSON_AddArrayToObject(records, "opportunities");
     for (;;) {
         crm_mbx_changes *ch = NULL;
         if ((ms = crm_mbx_list_changes(mbx, cursor, o.batch, &ch)) != CRM_MBX_OK) {
@@ -242,18 +297,23 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
             n++;
         }
         /* records for every new address of the batch, in a few queries */
-        cJSON *addrs = NULL, *doms = NULL, *records = NULL;
+        /* records for the addresses this session has not looked up yet, in a few queries;
+         * they join the session's records (an address is looked up once per session) */
+        cJSON *addrs = NULL, *doms = NULL, *fresh = NULL;
         crm_sf_status ss = CRM_SF_OK;
         if (!crm_engine_addresses(eng, settings, list, with_domains, &addrs, &doms)) ss = CRM_SF_E_NOMEM;
         if (ss == CRM_SF_OK) {
             size_t na = (size_t)cJSON_GetArraySize(addrs), nd = (size_t)cJSON_GetArraySize(doms);
             const char **av = calloc(na + 1, sizeof *av), **dv = calloc(nd + 1, sizeof *dv);
-            size_t k = 0;
+            size_t ka = 0, kd = 0;
             const cJSON *x;
-            cJSON_ArrayForEach(x, addrs) av[k++] = x->valuestring;
-            k = 0;
-            cJSON_ArrayForEach(x, doms) dv[k++] = x->valuestring;
-            ss = crm_sf_lookup(sf, av, na, dv, nd, str_of(user, "id"), &records);
+            cJSON_ArrayForEach(x, addrs) if (ss_add(&seen_addr, x->valuestring)) av[ka++] = x->valuestring;
+            cJSON_ArrayForEach(x, doms) if (ss_add(&seen_dom, x->valuestring)) dv[kd++] = x->valuestring;
+            if (ka + kd) {
+                ss = crm_sf_lookup(sf, av, ka, dv, kd, str_of(user, "id"), &fresh);
+                if (ss == CRM_SF_OK) merge_records(records, fresh);
+            }
+            cJSON_Delete(fresh);
             free(av);
             free(dv);
         }
@@ -290,7 +350,7 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
                 rc = fail(err, errcap, "Salesforce lookup failed: %s", crm_sf_errmsg(sf));
                 log_issue(st, mailbox_id, o.now, "session", NULL, name, crm_sf_status_str(ss), err);
             }
-            cJSON_Delete(records); cJSON_Delete(context); cJSON_Delete(list);
+            cJSON_Delete(context); cJSON_Delete(list);
             for (size_t i = 0; i < n; i++) { crm_mbx_item_free(items[i].mi); free(items[i].key); }
             free(items);
             crm_mbx_changes_free(ch);
@@ -394,14 +454,16 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
         for (size_t i = 0; i < n; i++) { crm_mbx_item_free(items[i].mi); free(items[i].key); cJSON_Delete(items[i].decision); }
         free(items);
         cJSON_Delete(list);
-        cJSON_Delete(records);
         cJSON_Delete(context);
         crm_mbx_changes_free(ch);
         progress(&o, sum, name, false);
         if (rc != 0 || !advance) break;
         if (!more) { sum->complete = 1; break; }
     }
+    ss_free(&seen_addr);
+    ss_free(&seen_dom);
 out:
+    cJSON_Delete(records);
     if (o.progress && mb) progress(&o, sum, str_of(mb, "name"), true);
     sum->api_calls = crm_sf_calls(sf) - calls_at_start;
     free(cursor);
