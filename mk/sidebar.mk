@@ -11,8 +11,8 @@ SIDEBAR_CHROME_SRC := $(wildcard sidebar/hosts/chrome/*)
 BROWSER_TESTS := tests/browser/outlook-adapter.test.mjs tests/browser/chrome-extension.test.mjs tests/browser/sidebar.test.mjs
 
 # SIDEBAR_BACKEND: mock (tests/browser/mock-api.mjs) or real (sandbox org + `crmsync api`),
-# for tests/browser/sidebar.test.mjs; real once `crmsync api` has landed (docs/sidebar.md).
-SIDEBAR_BACKEND ?= mock
+# for tests/browser/sidebar.test.mjs (docs/sidebar.md); make test runs it end to end (real).
+SIDEBAR_BACKEND ?= real
 
 TEST_TARGETS += test-browser
 CLEAN_FILES +=

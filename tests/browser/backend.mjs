@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILD, WAIT_MS } from './lib.mjs';
+import { ROOT, BUILD, WAIT_MS } from './lib.mjs';
 import { startMockApi } from './mock-api.mjs';
 
 const CRMSYNC = join(BUILD, 'crmsync');
@@ -91,9 +91,9 @@ async function startReal() {
     const config = {
       store: join(tmp, 'store.db'),
       salesforce: { login_url: sbUrl, client_id: 'crmsync-sandbox', refresh_token: 'sandbox-refresh-token', alt_email_fields: 'CrmSync_Alt_Email__c' },
-      org: { defaults: { internal_domains: ['acme-sidebar.test'] } },
+      org: { name: 'Sidebar Test Org', sf_org_id: '00DSb0000000001AAA', defaults: { internal_domains: ['acme-sidebar.test'] } },
       users: [{ email: 'alice@acme-sidebar.test', sf_user_id: userId, api_token: token, mailboxes: [{ name: 'alice', kind: 'maildir', config: { path: md } }] }],
-      api: { port: 0, origins: [], static: true, dev_host: true },
+      api: { port: 0, bind: '127.0.0.1', origins: [], static: { '/sidebar/': join(ROOT, 'sidebar'), '/wasm/': join(BUILD, 'wasm') }, dev_host: true },
     };
     await writeFile(join(tmp, 'api.json'), JSON.stringify(config, null, 2));
     const api = startDaemon(['api', '--config', join(tmp, 'api.json'), '--port', '0', '--port-file', join(tmp, 'api.port')], 'crmsync api');
