@@ -18,3 +18,9 @@ TEST_TARGETS += test-engine
 .PHONY: test-engine
 test-engine: $(BUILD)/crmsync
 	CRMSYNC=$(BUILD)/crmsync node tests/integration/engine/test-engine.mjs
+
+# make bench: the engine's first sync (figures, no assertions).
+BENCH_TARGETS += bench-engine
+.PHONY: bench-engine
+bench-engine: $(BUILD)/crmsync
+	CRMSYNC=$(BUILD)/crmsync node tests/bench/bench_engine.mjs
