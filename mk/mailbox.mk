@@ -53,3 +53,15 @@ sample-maildir:
 
 bench-mailbox: $(BUILD)/tests/mailbox/bench_mailbox
 	tests/integration/mailbox/bench-mailbox $(BUILD)/tests/mailbox/bench_mailbox $(BUILD)/bench-maildir 100000
+
+# libFuzzer on the MIME parser (clang), seeded with the fixtures; not part of `make test`.
+FUZZ_SECONDS ?= 60
+$(BUILD)/fuzz/fuzz_mime: tests/integration/mailbox/fuzz_mime.c $(MBX_SRC) native/mime/crm_mime.h | $(ETPAN_DIR)/version
+	@mkdir -p $(dir $@)
+	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L $(MBX_CFLAGS) \
+	  -o $@ $< native/mime/crm_mime.c -l:libetpan.so.20 -lcjson
+
+.PHONY: fuzz-mailbox
+fuzz-mailbox: $(BUILD)/fuzz/fuzz_mime
+	@mkdir -p $(BUILD)/fuzz/corpus-mime
+	$(BUILD)/fuzz/fuzz_mime -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 $(BUILD)/fuzz/corpus-mime tests/data/mail

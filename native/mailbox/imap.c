@@ -27,7 +27,8 @@
 #define SEARCH_BATCH 500u /* UIDs per UID FETCH of metadata */
 
 typedef struct ifolder {
-    char *name;
+    char *name;     /* as the server spells it (modified UTF-7): used in commands, ids, cursors */
+    char *display;  /* UTF-8 */
     char delim;
     const char *kind;
 } ifolder;
@@ -209,8 +210,51 @@ static void refresh_caps(imap *im) {
 }
 
 /* ---------- folders ---------- */
+static void put_utf8(char **o, uint32_t cp) {
+    char *p = *o;
+    if (cp < 0x80) *p++ = (char)cp;
+    else if (cp < 0x800) { *p++ = (char)(0xC0 | (cp >> 6)); *p++ = (char)(0x80 | (cp & 0x3F)); }
+    else if (cp < 0x10000) { *p++ = (char)(0xE0 | (cp >> 12)); *p++ = (char)(0x80 | ((cp >> 6) & 0x3F)); *p++ = (char)(0x80 | (cp & 0x3F)); }
+    else { *p++ = (char)(0xF0 | (cp >> 18)); *p++ = (char)(0x80 | ((cp >> 12) & 0x3F)); *p++ = (char)(0x80 | ((cp >> 6) & 0x3F)); *p++ = (char)(0x80 | (cp & 0x3F)); }
+    *o = p;
+}
+
+/* IMAP mailbox names: modified UTF-7 (RFC 3501 5.1.3) -> UTF-8; a malformed name is
+ * returned as is. */
+static char *mutf7_decode(const char *in) {
+    size_t n = strlen(in);
+    char *out = malloc(n * 3 + 1), *o = out;
+    if (out == NULL) return NULL;
+    for (size_t i = 0; i < n;) {
+        if (in[i] != '&') { *o++ = in[i++]; continue; }
+        if (in[i + 1] == '-') { *o++ = '&'; i += 2; continue; }
+        uint32_t acc = 0, hi = 0;
+        int bits = 0;
+        size_t j = i + 1;
+        for (; j < n && in[j] != '-'; j++) {
+            char c = in[j];
+            int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
+                    : c == '+' ? 62 : c == ',' ? 63 : -1;
+            if (v < 0) { memcpy(out, in, n + 1); return out; }
+            acc = (acc << 6) | (uint32_t)v;
+            bits += 6;
+            if (bits >= 16) {
+                bits -= 16;
+                uint32_t u = (acc >> bits) & 0xFFFF;
+                if (u >= 0xD800 && u < 0xDC00) hi = u;
+                else if (u >= 0xDC00 && u < 0xE000 && hi) { put_utf8(&o, 0x10000 + ((hi - 0xD800) << 10) + (u - 0xDC00)); hi = 0; }
+                else { put_utf8(&o, u); hi = 0; }
+            }
+        }
+        if (j >= n) { memcpy(out, in, n + 1); return out; }
+        i = j + 1;
+    }
+    *o = '\0';
+    return out;
+}
+
 static void free_folders(imap *im) {
-    for (size_t i = 0; i < im->nf; i++) free(im->f[i].name);
+    for (size_t i = 0; i < im->nf; i++) { free(im->f[i].name); free(im->f[i].display); }
     free(im->f);
     im->f = NULL;
     im->nf = 0;
@@ -243,9 +287,15 @@ static crm_mbx_status list_folders(crm_mbx *m) {
         if (noselect) continue;
         ifolder *f = &im->f[im->nf];
         f->name = strdup(mb->mb_name);
-        if (f->name == NULL) { mailimap_list_result_free(res); return mbx_fail(m, CRM_MBX_E_NOMEM, "out of memory"); }
+        f->display = mutf7_decode(mb->mb_name);
+        if (f->name == NULL || f->display == NULL) {
+            free(f->name);
+            free(f->display);
+            mailimap_list_result_free(res);
+            return mbx_fail(m, CRM_MBX_E_NOMEM, "out of memory");
+        }
         f->delim = mb->mb_delimiter;
-        f->kind = crm_mbx_folder_kind(f->name, f->delim, attrs);
+        f->kind = crm_mbx_folder_kind(f->display, f->delim, attrs);
         im->nf++;
     }
     mailimap_list_result_free(res);
@@ -400,7 +450,7 @@ static crm_mbx_status list_folder(crm_mbx *m, const ifolder *f, const cJSON *old
             read_att(clist_content(it), &a);
             if (a.uid == 0 || a.uid > last) continue;
             char *id = make_id(uv, a.uid, f->name);
-            st = id ? mbx_add_change(m, out, cap, id, f->kind, f->name, CRM_MBX_CHANGED, a.size) : mbx_fail(m, CRM_MBX_E_NOMEM, "out of memory");
+            st = id ? mbx_add_change(m, out, cap, id, f->kind, f->display, CRM_MBX_CHANGED, a.size) : mbx_fail(m, CRM_MBX_E_NOMEM, "out of memory");
             free(id);
             if (*budget > 0) (*budget)--;
         }
@@ -452,7 +502,7 @@ static crm_mbx_status list_folder(crm_mbx *m, const ifolder *f, const cJSON *old
             for (size_t k = 0; sizes && seen && k < nb && st == CRM_MBX_OK; k++) {
                 if (!seen[k]) continue; /* expunged meanwhile */
                 char *id = make_id(uv, uids[i + k], f->name);
-                st = id ? mbx_add_change(m, out, cap, id, f->kind, f->name, CRM_MBX_NEW, sizes[k]) : mbx_fail(m, CRM_MBX_E_NOMEM, "out of memory");
+                st = id ? mbx_add_change(m, out, cap, id, f->kind, f->display, CRM_MBX_NEW, sizes[k]) : mbx_fail(m, CRM_MBX_E_NOMEM, "out of memory");
                 free(id);
             }
             if (sizes == NULL || seen == NULL) st = mbx_fail(m, CRM_MBX_E_NOMEM, "out of memory");
@@ -593,7 +643,8 @@ static crm_mbx_status im_move(crm_mbx *m, const char *id, const char *folder, ch
     if (st != CRM_MBX_OK) return st;
     const char *core = mbx_core_name(folder), *target = NULL;
     for (size_t i = 0; i < im->nf && !target; i++)
-        if (core ? strcmp(im->f[i].kind, core) == 0 : strcmp(im->f[i].name, folder) == 0) target = im->f[i].name;
+        if (core ? strcmp(im->f[i].kind, core) == 0 : strcmp(im->f[i].name, folder) == 0 || strcmp(im->f[i].display, folder) == 0)
+            target = im->f[i].name;
     if (target == NULL) return mbx_fail(m, CRM_MBX_E_NOT_FOUND, "no folder '%.200s' on the server", folder);
     uint32_t uid;
     const char *fname, *kind;

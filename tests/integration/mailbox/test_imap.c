@@ -101,6 +101,7 @@ int main(void) {
     sport = (unsigned)atoi(getenv("CRM_IMAPS_PORT") ? getenv("CRM_IMAPS_PORT") : "0");
     if (!conf || !ca || !wrong_ca || !port || !sport) { printf("run me through run-imap-test\n0 passed, 1 failed\n"); return 1; }
 
+    char *err = NULL;
     seed("INBOX", "in-1");
     seed("INBOX", "in-2");
     seed("INBOX", "in-3");
@@ -229,8 +230,37 @@ int main(void) {
     CHECK(crm_mbx_fetch(m, in1_id, false, &gone) == CRM_MBX_E_NOT_FOUND, "an id of the old UIDVALIDITY is refused");
     crm_mbx_close(m);
 
+    /* a non-ASCII folder name: modified UTF-7 on the wire, UTF-8 for us */
+    snprintf(cmd, sizeof cmd, "doveadm -c '%s' mailbox create -u bob 'Angebote M\xC3\xBCller'", conf);
+    CHECK(system(cmd) == 0, "doveadm mailbox create");
+    seed("Angebote M\xC3\xBCller", "umlaut-1");
+    {
+        static const char *const other[] = {"other"};
+        crm_mbx_config ocfg = {.kind = CRM_MBX_IMAP, .host = "127.0.0.1", .port = port, .tls = CRM_MBX_TLS_NONE,
+                               .allow_plaintext = true, .user = "bob", .password = "secret", .folders = other, .n_folders = 1};
+        crm_mbx *om = NULL;
+        CHECK(crm_mbx_open(&ocfg, &om, &err) == CRM_MBX_OK, "open (other folders)");
+        free(err);
+        err = NULL;
+        CHECK(om && crm_mbx_list_changes(om, NULL, 0, &c) == CRM_MBX_OK && c->n == 1, "one item in other folders: %zu", c ? c->n : 0);
+        if (om && c && c->n == 1) {
+            CHECK_STR(c->items[0].folder_name, "Angebote M\xC3\xBCller", "folder name decoded from modified UTF-7");
+            CHECK(strstr(c->items[0].id, "&APw-") != NULL, "the id keeps the wire name: %s", c->items[0].id);
+            it = fetch(om, c->items[0].id);
+            CHECK_STR(str(it, "subject"), "umlaut-1", "fetch from it");
+            CHECK_STR(str(it, "folder"), "other", "folder kind other");
+            cJSON_Delete(it);
+            char *mid = NULL;
+            CHECK(crm_mbx_move(om, c->items[0].id, "inbox", &mid) == CRM_MBX_OK, "move out of it");
+            CHECK(mid && crm_mbx_move(om, mid, "Angebote M\xC3\xBCller", NULL) == CRM_MBX_OK, "move back by UTF-8 name: %s", crm_mbx_errmsg(om));
+            CHECK(messages("Angebote M\xC3\xBCller") == 1, "back in place");
+            free(mid);
+        }
+        crm_mbx_changes_free(c);
+        crm_mbx_close(om);
+    }
+
     /* authentication */
-    char *err = NULL;
     m = NULL;
     CHECK(open_imap(&m, CRM_MBX_TLS_NONE, port, NULL, "hunter2-wrong", NULL, &err) == CRM_MBX_E_AUTH && m == NULL, "wrong password: E_AUTH");
     CHECK(err && !strstr(err, "hunter2"), "error without the password: %s", err ? err : "");
