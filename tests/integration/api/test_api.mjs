@@ -98,9 +98,15 @@ const ownerA = users[0].Id;
 const accId = await create('Account', { Name: 'Acme Test', Website: 'https://www.acme-test.com' });
 const contactId = await create('Contact', { FirstName: 'Alice', LastName: 'Acme', Email: 'alice@acme-test.com', AccountId: accId });
 const leadId = await create('Lead', { FirstName: 'Lena', LastName: 'Lead', Email: 'lena@leadco-test.com', Company: 'LeadCo' });
+const blockMeId = await create('Contact', { FirstName: 'Bert', LastName: 'Blocked', Email: 'bert@blockme-test.com', AccountId: accId });
+const carolId = await create('Contact', { FirstName: 'Carol', LastName: 'Kept', Email: 'carol@acme-test.com', AccountId: accId });
 
 // ---------------------------------------------------------------- files: maildir, statics
 const mdA = path.join(dir, 'maildir-a'), mdB = path.join(dir, 'maildir-b');
+const recent = new Date(Date.now() - 2 * 3600 * 1000);
+const recentIso = recent.toISOString().replace(/\.\d+Z$/, 'Z');
+const mail = (from, id, subject) => `From: ${from}\r\nTo: Alice User <alice.user@corp.test>\r\nSubject: ${subject}\r\n` +
+  `Date: ${recent.toUTCString().replace('GMT', '+0000')}\r\nMessage-ID: <${id}>\r\nContent-Type: text/plain\r\n\r\nBody of ${subject}.\r\n`;
 for (const m of [mdA, mdB]) for (const s of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(m, s), { recursive: true });
 fs.writeFileSync(path.join(mdA, 'cur', '1763600000.M1P1.test:2,S'),
   'From: Alice Acme <alice@acme-test.com>\r\nTo: Alice User <alice.user@corp.test>\r\nSubject: Sample for the dev host\r\n' +
@@ -127,7 +133,7 @@ const config = {
   salesforce: { login_url: sbBase, client_id: 'crmsync-sandbox', refresh_token_env: 'TEST_API_SF_REFRESH', api_version: '62.0', alt_email_fields: 'CrmSync_Alt_Email__c' },
   org: {
     name: 'Test Org', sf_org_id: '00DSb0000000001AAA',
-    defaults: { internal_domains: ['corp.test'] },
+    defaults: { internal_domains: ['corp.test'], email: { mode: 'all' } },
     locks: ['email.record_type'],
     blocklist: [{ entry: 'blocked-org.test', locked: true }, 'unlocked-org.test'],
   },
@@ -197,7 +203,7 @@ try {
   const item = {
     type: 'email', message_id: '<save-1@acme-test.com>', conversation_id: 'conv-save-1',
     from: { name: 'Alice Acme', address: 'alice@acme-test.com' }, to: [{ name: 'Alice User', address: 'alice.user@corp.test' }],
-    subject: 'Quote for the sidebar', body_text: 'Please find the quote.', date: '2026-11-20T10:00:00Z', folder: 'inbox',
+    subject: 'Quote for the sidebar', body_text: 'Please find the quote.', date: recentIso, folder: 'inbox',
   };
   r = await R('POST', '/api/v1/save', { token: TOKA, body: { item, selection: { who: [contactId], what: '', thread: true, attachments: [] } } });
   check('save 200 saved', r.status === 200 && r.json.status === 'saved' && r.json.record_ids.length === 1 && r.json.record_ids[0].startsWith('00T'), r.text);
@@ -312,8 +318,9 @@ try {
   r = await R('GET', '/api/v1/issues?limit=0', { token: TOKA });
   check('issues limit 0: 400 E_RANGE', r.status === 400 && err(r).code === 'E_RANGE', r.text);
   r = await R('GET', '/api/v1/dev/items', { token: TOKA });
-  check('dev items: the sample mailbox', r.status === 200 && r.json.items.length === 1 && r.json.items[0].item.from.address === 'alice@acme-test.com' &&
-    r.json.items[0].item.message_id === '<dev-1@acme-test.com>' && typeof r.json.items[0].id === 'string', r.text);
+  const devItem = ((r.json || {}).items || []).find((x) => x.item.message_id === '<dev-1@acme-test.com>');
+  check('dev items: the sample mailbox', r.status === 200 && r.json.items.length === 1 && devItem && devItem.item.from.address === 'alice@acme-test.com' &&
+    typeof devItem.id === 'string' && devItem.item.subject === 'Sample for the dev host', r.text);
   r = await R('GET', '/api/v1/dev/items', { token: TOKB });
   check("dev items: bob sees his own (empty) mailbox", r.status === 200 && r.json.items.length === 0, r.text);
 
@@ -360,6 +367,25 @@ try {
   }
   r = await R('POST', '/sidebar/app.mjs', { body: {} });
   check('static POST: 405', r.status === 405, r.text);
+
+  // ---------------------------------------------------------------- the next sync session (crmsync sync)
+  // The email saved from the sidebar, one from a sender blocklisted through the API, and one
+  // from a Contact nobody touched: the session must not duplicate the first, skip the second
+  // and save the third.
+  r = await R('POST', '/api/v1/do-not-sync', { token: TOKA, body: { address: 'bert@blockme-test.com', scope: 'address' } });
+  check('blocklist bert through the API', r.status === 200 && r.json.status === 'added', r.text);
+  fs.writeFileSync(path.join(mdA, 'cur', '1763600001.M2P1.test:2,S'), mail('Alice Acme <alice@acme-test.com>', 'save-1@acme-test.com', 'Quote for the sidebar'));
+  fs.writeFileSync(path.join(mdA, 'cur', '1763600002.M3P1.test:2,S'), mail('Bert <bert@blockme-test.com>', 'bert-1@blockme-test.com', 'From a blocked sender'));
+  fs.writeFileSync(path.join(mdA, 'cur', '1763600003.M4P1.test:2,S'), mail('Carol <carol@acme-test.com>', 'carol-1@acme-test.com', 'From a kept contact'));
+  let syncOut = '';
+  try {
+    syncOut = execFileSync(bin, ['sync', '--once', '--config', path.join(dir, 'config.json'), '--mailbox', 'a-mail', '--json'],
+      { env: { ...process.env, TEST_API_SF_REFRESH: 'sandbox-refresh-token' }, timeout: 60000, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  } catch (e) { syncOut = `sync failed: ${e.stderr || e.message}`; }
+  const quoteTasks = await soql("SELECT Id FROM Task WHERE Subject LIKE '%Quote for the sidebar%'");
+  check('the sync session does not duplicate the sidebar save', quoteTasks.length === 1 && quoteTasks[0].Id === taskId, { quoteTasks, syncOut });
+  check('the sync session skips the sender blocklisted through the API', (await soql(`SELECT Id FROM Task WHERE WhoId = '${blockMeId}'`)).length === 0, syncOut);
+  check('the sync session saves the other email', (await soql(`SELECT Id FROM Task WHERE WhoId = '${carolId}'`)).length === 1, syncOut);
 
   // ---------------------------------------------------------------- the log holds no secrets
   const log = fs.readFileSync(path.join(dir, 'api.log'), 'utf8');
