@@ -24,3 +24,9 @@ BENCH_TARGETS += bench-engine
 .PHONY: bench-engine
 bench-engine: $(BUILD)/crmsync
 	CRMSYNC=$(BUILD)/crmsync node tests/bench/bench_engine.mjs
+
+# The engine over IMAP against a throwaway Dovecot (same harness as the connector's test).
+TEST_TARGETS += test-imap-session
+.PHONY: test-imap-session
+test-imap-session: $(BUILD)/crmsync
+	CRMSYNC=$(BUILD)/crmsync tests/integration/mailbox/run-imap-test tests/integration/engine/imap-session-test

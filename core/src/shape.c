@@ -114,6 +114,17 @@ crm_status crm_shape_email(crm_ctx *ctx, const crm_settings *s, const crm_item *
     }
     const char *body = it->body_text[0] ? it->body_text : (it->body_html[0] ? html_text(ctx, it->body_html) : "");
     if (subject == NULL || body == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
+    /* line ends as "\n" whatever the mailbox used (IMAP and Outlook give CRLF), so every
+     * path writes the same text and splits it the same way */
+    if (strchr(body, '\r')) {
+        crm_buf nb;
+        crm_buf_init(&nb, &ctx->arena);
+        for (const char *q = body; *q; q++) {
+            if (*q == '\r') { crm_buf_putc(&nb, '\n'); if (q[1] == '\n') q++; }
+            else crm_buf_putc(&nb, *q);
+        }
+        if ((body = crm_buf_cstr(&nb)) == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
+    }
     const char *text;
     size_t body_limit;
     if (task) {

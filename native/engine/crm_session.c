@@ -379,7 +379,17 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
             else if (strcmp(action, "error") == 0) {
                 log_issue(st, mailbox_id, o.now, "decide", items[i].key, str_of(items[i].mi->item, "message_id"), str_of(res, "reason"), "the rules core refused this item");
                 sum->failed++;
-            } else { sum->skipped++; count_reason(sum, str_of(res, "reason")); }
+            } else {
+                sum->skipped++;
+                count_reason(sum, str_of(res, "reason"));
+                /* the user asked for this one (category, Salesforce Emails folder, smart
+                 * address): say why it was not saved in the issues log the sidebar shows */
+                if (strcmp(str_of(res, "trigger"), "forced") == 0)
+                    log_issue(st, mailbox_id, o.now, "decide", items[i].key, str_of(items[i].mi->item, "subject"), str_of(res, "reason"),
+                              strcmp(str_of(res, "reason"), "no_related_records") == 0
+                                  ? "asked to save, but no participant is a Contact or Lead: create one from the sidebar's suggestions"
+                                  : "asked to save, but the rules skip it (see the reason)");
+            }
             if (i % 50 == 0) progress(&o, sum, name, false);
         }
         /* pause automatic work when the org's API budget is low (manual saves go on) */
