@@ -39,6 +39,7 @@ typedef struct imap {
     uint32_t sel_uidvalidity;
     uint64_t sel_modseq;
     bool condstore, move, uidplus;
+    bool no_logout; /* the stream is unusable (TLS failed mid-STARTTLS, connection lost) */
     ifolder *f;
     size_t nf;
     const char *secret; /* only for scrubbing server texts; not owned */
@@ -196,7 +197,10 @@ static const char *server_text(crm_mbx *m, char *buf, size_t cap) {
 
 static crm_mbx_status imap_err(crm_mbx *m, int r, const char *what) {
     char txt[300];
-    if (r == MAILIMAP_ERROR_STREAM) return mbx_fail(m, CRM_MBX_E_CONNECT, "%s: connection lost or timed out", what);
+    if (r == MAILIMAP_ERROR_STREAM) {
+        ((imap *)m->impl)->no_logout = true;
+        return mbx_fail(m, CRM_MBX_E_CONNECT, "%s: connection lost or timed out", what);
+    }
     if (r == MAILIMAP_ERROR_MEMORY) return mbx_fail(m, CRM_MBX_E_NOMEM, "%s: out of memory", what);
     return mbx_fail(m, CRM_MBX_E_PROTOCOL, "%s failed (libetpan %d): %s", what, r, server_text(m, txt, sizeof txt));
 }
@@ -690,7 +694,7 @@ static void im_close(crm_mbx *m) {
     imap *im = m->impl;
     if (im == NULL) return;
     if (im->s) {
-        if (im->s->imap_stream) mailimap_logout(im->s);
+        if (im->s->imap_stream && !im->no_logout) mailimap_logout(im->s);
         mailimap_free(im->s);
     }
     free_folders(im);
@@ -749,7 +753,7 @@ crm_mbx_status mbx_imap_open(crm_mbx *m, const crm_mbx_config *cfg) {
         int dfd = dup(mailstream_low_get_fd(plain));
         if (dfd < 0) return mbx_fail(m, CRM_MBX_E_CONNECT, "dup: %s", strerror(errno));
         mailstream_low *low;
-        if ((st = tls_open(m, dfd, cfg->host, cfg->ca_file, &low)) != CRM_MBX_OK) return st;
+        if ((st = tls_open(m, dfd, cfg->host, cfg->ca_file, &low)) != CRM_MBX_OK) { im->no_logout = true; return st; }
         mailstream_low_close(plain);
         mailstream_low_free(plain);
         mailstream_set_low(im->s->imap_stream, low);
