@@ -84,31 +84,41 @@ static int bootstrap(crm_store *st, const cJSON *cfg, int64_t *org_id, char *err
     cJSON_free(locks);
     if (s != CRM_STORE_OK) { snprintf(err, cap, "org settings: %s", crm_store_errmsg(st)); return -1; }
     const cJSON *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(org, "blocklist"))
-        if (cJSON_IsString(e) && crm_store_blocklist_add(st, *org_id, 0, e->valuestring, false) != CRM_STORE_OK) {
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(org, "blocklist")) {
+        /* "entry" or {"entry": "...", "locked": true} (a locked entry users cannot remove) */
+        const char *entry = cJSON_IsString(e) ? e->valuestring : str_of(e, "entry");
+        bool locked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "locked"));
+        if (entry[0] && crm_store_blocklist_add(st, *org_id, 0, entry, locked) != CRM_STORE_OK) {
             snprintf(err, cap, "org blocklist: %s", crm_store_errmsg(st));
             return -1;
         }
+    }
     const cJSON *u;
     cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(cfg, "users")) {
         int64_t uid = 0;
+        bool created = false;
         s = crm_store_user_find(st, *org_id, str_of(u, "email"), &uid);
         if (s == CRM_STORE_E_NOT_FOUND) {
             char *aliases = print(cJSON_GetObjectItemCaseSensitive(u, "aliases"));
             crm_store_user cu = {*org_id, str_of(u, "email"), str_of(u, "sf_user_id"), str_of(u, "salesforce_email"), aliases};
             s = crm_store_user_add(st, &cu, &uid);
             cJSON_free(aliases);
+            created = true;
         }
         if (s != CRM_STORE_OK) { snprintf(err, cap, "user %s: %s", str_of(u, "email"), crm_store_errmsg(st)); return -1; }
-        char *us = print(cJSON_GetObjectItemCaseSensitive(u, "settings"));
-        s = crm_store_user_settings_set(st, uid, us ? us : "{}");
-        cJSON_free(us);
-        if (s != CRM_STORE_OK) { snprintf(err, cap, "user settings: %s", crm_store_errmsg(st)); return -1; }
-        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(u, "blocklist"))
-            if (cJSON_IsString(e) && crm_store_blocklist_add(st, *org_id, uid, e->valuestring, false) != CRM_STORE_OK) {
-                snprintf(err, cap, "user blocklist: %s", crm_store_errmsg(st));
-                return -1;
-            }
+        /* a user's settings and blocklist from the file only seed a new user: later changes
+         * made from the sidebar (PUT /me/settings, Do not sync) must survive a restart */
+        if (created) {
+            char *us = print(cJSON_GetObjectItemCaseSensitive(u, "settings"));
+            s = crm_store_user_settings_set(st, uid, us ? us : "{}");
+            cJSON_free(us);
+            if (s != CRM_STORE_OK) { snprintf(err, cap, "user settings: %s", crm_store_errmsg(st)); return -1; }
+            cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(u, "blocklist"))
+                if (cJSON_IsString(e) && crm_store_blocklist_add(st, *org_id, uid, e->valuestring, false) != CRM_STORE_OK) {
+                    snprintf(err, cap, "user blocklist: %s", crm_store_errmsg(st));
+                    return -1;
+                }
+        }
         const cJSON *m;
         cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(u, "mailboxes")) {
             int64_t mid = 0;

@@ -81,6 +81,7 @@ void crm_sf_usage(const crm_sf *sf, long *used, long *max) { *used = sf->used; *
 bool crm_sf_budget_low(const crm_sf *sf) { return sf->max > 0 && sf->max - sf->used < sf->cfg.api_reserve; }
 long crm_sf_calls(const crm_sf *sf) { return sf->calls; }
 const char *crm_sf_api_version(const crm_sf *sf) { return sf->version; }
+const char *crm_sf_instance_url(const crm_sf *sf) { return sf->instance_url ? sf->instance_url : ""; }
 
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

@@ -82,4 +82,6 @@ bool crm_sf_budget_low(const crm_sf *sf);
 /* API calls made through this handle (the versions call excluded, as Salesforce does). */
 long crm_sf_calls(const crm_sf *sf);
 const char *crm_sf_api_version(const crm_sf *sf);
+/* The org's instance URL from the last token refresh (no trailing slash). */
+const char *crm_sf_instance_url(const crm_sf *sf);
 #endif
