@@ -203,7 +203,9 @@ void api_h_me(crm_api *api, api_req *q, api_reply *r) {
     cJSON_AddItemToObject(o, "warnings", warnings ? warnings : cJSON_CreateArray());
     add_dup(o, "blocklist", get(parts, "blocklist"));
     cJSON *sf = cJSON_AddObjectToObject(o, "salesforce");
-    cJSON_AddStringToObject(sf, "instance_url", api->instance_url);
+    /* the org's instance (links to records) once connected; the configured one before */
+    const char *iu = api->sf ? crm_sf_instance_url(api->sf) : "";
+    cJSON_AddStringToObject(sf, "instance_url", iu[0] ? iu : api->instance_url);
     cJSON_AddBoolToObject(o, "admin", q->admin);
     cJSON_Delete(parts);
     api_reply_json(r, 200, o);
