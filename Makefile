@@ -81,7 +81,7 @@ test: deps $(TEST_TARGETS)
 
 bench: $(BENCH_TARGETS)
 
-run: deps all
+run: deps all wasm
 	tools/run-demo
 
 clean:

@@ -19,8 +19,13 @@ const config = {
     locks: ['email.mode'],
     blocklist: org.blocklist,
   },
+  api: {
+    port: Number(process.env.CRMSYNC_DEMO_PORT || 8787), bind: '127.0.0.1', origins: [],
+    static: { '/sidebar/': 'sidebar/', '/wasm/': 'build/wasm/' }, dev_host: true,
+  },
   users: [{
     email: org.user, sf_user_id: loaded.user_id, settings: {}, blocklist: org.newsletters.slice(0, 1),
+    api_token: 'demo-token-bob-0123456789',
     mailboxes: [{ name: 'bob-demo', kind: 'maildir', config: { path: path.resolve(dir, 'mail') } }],
   }],
 };
