@@ -175,6 +175,29 @@ crm_mbx_status crm_mbx_fetch(crm_mbx *m, const char *id, bool keep_raw, crm_mbx_
     return st;
 }
 
+crm_mbx_status crm_mbx_fetch_batch(crm_mbx *m, const char *const *ids, size_t n, bool keep_raw, crm_mbx_item **out,
+                                   crm_mbx_status *sts) {
+    crm_mbx_status st = CRM_MBX_OK;
+    for (size_t i = 0; i < n; i++) {
+        sts[i] = CRM_MBX_OK;
+        out[i] = calloc(1, sizeof **out);
+        if (out[i] == NULL) st = mbx_fail(m, CRM_MBX_E_NOMEM, "out of memory");
+    }
+    if (st == CRM_MBX_OK) {
+        if (m->ops->fetch_batch) st = m->ops->fetch_batch(m, ids, n, keep_raw, out, sts);
+        else
+            for (size_t i = 0; i < n && st == CRM_MBX_OK; i++) {
+                sts[i] = m->ops->fetch(m, ids[i], keep_raw, out[i]);
+                if (sts[i] == CRM_MBX_E_CONNECT || sts[i] == CRM_MBX_E_NOMEM) st = sts[i];
+            }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (st != CRM_MBX_OK && sts[i] == CRM_MBX_OK && (out[i] == NULL || out[i]->item == NULL)) sts[i] = st;
+        if (sts[i] != CRM_MBX_OK) { crm_mbx_item_free(out[i]); out[i] = NULL; }
+    }
+    return st;
+}
+
 void crm_mbx_item_free(crm_mbx_item *it) {
     if (it == NULL) return;
     cJSON_Delete(it->item);

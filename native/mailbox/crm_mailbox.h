@@ -110,6 +110,14 @@ void crm_mbx_changes_free(crm_mbx_changes *c);
 crm_mbx_status crm_mbx_fetch(crm_mbx *m, const char *id, bool keep_raw, crm_mbx_item **out);
 void crm_mbx_item_free(crm_mbx_item *it);
 
+/* Reads and parses several items: out[i] (free each with crm_mbx_item_free) and sts[i] per
+ * id; out[i] is NULL when sts[i] is not CRM_MBX_OK. IMAP fetches a folder's run of ids with
+ * one size query and UID FETCH commands of at most 50 bodies / 16 MiB (give the ids in
+ * listing order: runs of one folder). Returns CRM_MBX_OK unless the connection failed or
+ * memory ran out; then the items not fetched carry that status. */
+crm_mbx_status crm_mbx_fetch_batch(crm_mbx *m, const char *const *ids, size_t n, bool keep_raw, crm_mbx_item **out,
+                                   crm_mbx_status *sts);
+
 /* Adds the category (IMAP keyword, Dovecot Maildir keyword letter). CRM_MBX_E_NO_CATEGORIES
  * when the store cannot keep it; the engine then records it in its ledger. Idempotent. */
 crm_mbx_status crm_mbx_mark(crm_mbx *m, const char *id, const char *category);

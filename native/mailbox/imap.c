@@ -567,41 +567,123 @@ static crm_mbx_status select_item(crm_mbx *m, const char *id, uint32_t *uid, con
     return CRM_MBX_OK;
 }
 
-static crm_mbx_status im_fetch(crm_mbx *m, const char *id, bool keep_raw, crm_mbx_item *out) {
-    imap *im = m->impl;
-    uint32_t uid;
-    const char *fname, *kind;
-    if (im->nf == 0) { crm_mbx_status st0 = list_folders(m); if (st0 != CRM_MBX_OK) return st0; }
-    crm_mbx_status st = select_item(m, id, &uid, &fname, &kind);
-    if (st != CRM_MBX_OK) return st;
-    struct mailimap_set *set = mailimap_set_new_single(uid);
+#define FETCH_BATCH 50u                  /* bodies per UID FETCH */
+#define FETCH_BATCH_BYTES (16u << 20)     /* and at most this much per command (one bigger item goes alone) */
+
+static struct mailimap_fetch_type *body_fetch(void) {
     struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
-    if (ft) {
-        mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
-        mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_flags());
-        mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_internaldate());
-        mailimap_fetch_type_new_fetch_att_list_add(
-            ft, mailimap_fetch_att_new_body_peek_section_partial(mailimap_section_new(NULL), 0, CRM_MIME_MAX_INPUT + 1));
-    }
+    if (ft == NULL) return NULL;
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_flags());
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_internaldate());
+    mailimap_fetch_type_new_fetch_att_list_add(
+        ft, mailimap_fetch_att_new_body_peek_section_partial(mailimap_section_new(NULL), 0, CRM_MIME_MAX_INPUT + 1));
+    return ft;
+}
+
+/* Fetches items [i0, i1) of one folder (already selected): sizes first, then bodies in
+ * commands bounded by FETCH_BATCH and FETCH_BATCH_BYTES. */
+static crm_mbx_status fetch_group(crm_mbx *m, const char *const *ids, const uint32_t *uids, size_t i0, size_t i1, const char *kind,
+                                  bool keep_raw, crm_mbx_item **out, crm_mbx_status *sts) {
+    imap *im = m->impl;
+    size_t g = i1 - i0;
+    uint32_t *size = calloc(g + 1, sizeof *size);
+    bool *exists = calloc(g + 1, sizeof *exists);
+    if (size == NULL || exists == NULL) { free(size); free(exists); return mbx_fail(m, CRM_MBX_E_NOMEM, "out of memory"); }
+    struct mailimap_set *set = mailimap_set_new_empty();
+    for (size_t k = 0; set && k < g; k++)
+        if (uids[i0 + k]) mailimap_set_add_single(set, uids[i0 + k]);
+    struct mailimap_fetch_type *ft = meta_fetch(false);
     clist *res = NULL;
     int r = set && ft ? mailimap_uid_fetch(im->s, set, ft, &res) : MAILIMAP_ERROR_MEMORY;
     if (ft) mailimap_fetch_type_free(ft);
     if (set) mailimap_set_free(set);
-    if (r != MAILIMAP_NO_ERROR) return imap_err(m, r, "UID FETCH BODY.PEEK[]");
-    matt a = {0};
+    if (r != MAILIMAP_NO_ERROR && r != MAILIMAP_ERROR_FETCH) { free(size); free(exists); return imap_err(m, r, "UID FETCH RFC822.SIZE"); }
     for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+        matt a;
         read_att(clist_content(it), &a);
-        if (a.uid == uid) break;
-        a.uid = 0;
+        for (size_t k = 0; k < g; k++)
+            if (uids[i0 + k] == a.uid && a.uid) { size[k] = a.size; exists[k] = true; }
     }
-    if (a.uid != uid || a.body == NULL) { mailimap_fetch_list_free(res); return mbx_fail(m, CRM_MBX_E_NOT_FOUND, "item %.200s is no longer on the server", id); }
-    char *raw = malloc(a.body_len + 1);
-    if (raw == NULL) { mailimap_fetch_list_free(res); return mbx_fail(m, CRM_MBX_E_NOMEM, "out of memory"); }
-    memcpy(raw, a.body, a.body_len);
-    raw[a.body_len] = '\0';
-    st = mbx_make_item(m, raw, a.body_len, keep_raw, id, kind, a.kws, a.nkw, a.draft, a.internal, out);
-    mailimap_fetch_list_free(res);
+    if (res) mailimap_fetch_list_free(res);
+    crm_mbx_status st = CRM_MBX_OK;
+    for (size_t k = 0; k < g && st == CRM_MBX_OK;) {
+        size_t start = k, bytes = 0, cnt = 0;
+        set = mailimap_set_new_empty();
+        for (; k < g && cnt < FETCH_BATCH; k++) {
+            if (!exists[k]) continue;
+            if (cnt > 0 && bytes + size[k] > FETCH_BATCH_BYTES) break;
+            bytes += size[k];
+            cnt++;
+            if (set) mailimap_set_add_single(set, uids[i0 + k]);
+        }
+        if (cnt == 0) { if (set) mailimap_set_free(set); continue; }
+        ft = body_fetch();
+        res = NULL;
+        r = set && ft ? mailimap_uid_fetch(im->s, set, ft, &res) : MAILIMAP_ERROR_MEMORY;
+        if (ft) mailimap_fetch_type_free(ft);
+        if (set) mailimap_set_free(set);
+        if (r != MAILIMAP_NO_ERROR) { st = imap_err(m, r, "UID FETCH BODY.PEEK[]"); break; }
+        for (clistiter *it = clist_begin(res); it && st == CRM_MBX_OK; it = clist_next(it)) {
+            matt a;
+            read_att(clist_content(it), &a);
+            if (a.uid == 0 || a.body == NULL) continue;
+            for (size_t q = start; q < k && st == CRM_MBX_OK; q++) {
+                if (uids[i0 + q] != a.uid || !exists[q] || out[i0 + q]->item) continue;
+                char *raw = malloc(a.body_len + 1);
+                if (raw == NULL) { st = mbx_fail(m, CRM_MBX_E_NOMEM, "out of memory"); break; }
+                memcpy(raw, a.body, a.body_len);
+                raw[a.body_len] = '\0';
+                sts[i0 + q] = mbx_make_item(m, raw, a.body_len, keep_raw, ids[i0 + q], kind, a.kws, a.nkw, a.draft, a.internal, out[i0 + q]);
+                if (sts[i0 + q] == CRM_MBX_E_NOMEM) st = CRM_MBX_E_NOMEM;
+            }
+        }
+        mailimap_fetch_list_free(res);
+    }
+    for (size_t k = 0; k < g; k++)
+        if (sts[i0 + k] == CRM_MBX_OK && out[i0 + k]->item == NULL) {
+            sts[i0 + k] = st != CRM_MBX_OK ? st : CRM_MBX_E_NOT_FOUND;
+            if (st == CRM_MBX_OK) mbx_fail(m, CRM_MBX_E_NOT_FOUND, "item %.200s is no longer on the server", ids[i0 + k]);
+        }
+    free(size);
+    free(exists);
     return st;
+}
+
+static crm_mbx_status im_fetch_batch(crm_mbx *m, const char *const *ids, size_t n, bool keep_raw, crm_mbx_item **out,
+                                     crm_mbx_status *sts) {
+    imap *im = m->impl;
+    if (im->nf == 0) { crm_mbx_status st0 = list_folders(m); if (st0 != CRM_MBX_OK) return st0; }
+    uint32_t *uids = calloc(n + 1, sizeof *uids);
+    if (uids == NULL) return mbx_fail(m, CRM_MBX_E_NOMEM, "out of memory");
+    crm_mbx_status st = CRM_MBX_OK;
+    for (size_t i = 0; i < n && st == CRM_MBX_OK;) {
+        const char *fname, *kind;
+        uint32_t uid;
+        sts[i] = select_item(m, ids[i], &uid, &fname, &kind);
+        if (sts[i] == CRM_MBX_E_CONNECT || sts[i] == CRM_MBX_E_NOMEM) { st = sts[i]; break; }
+        if (sts[i] != CRM_MBX_OK) { i++; continue; }
+        /* the run of ids in this folder */
+        size_t j = i;
+        size_t flen = strlen(fname);
+        for (; j < n; j++) {
+            uint32_t uv, u;
+            const char *f;
+            if (!parse_id(ids[j], &uv, &u, &f) || strlen(f) != flen || memcmp(f, fname, flen) != 0) break;
+            if (j > i) sts[j] = uv == im->sel_uidvalidity ? CRM_MBX_OK : mbx_fail(m, CRM_MBX_E_NOT_FOUND, "item %.200s: UIDVALIDITY changed", ids[j]);
+            uids[j] = sts[j] == CRM_MBX_OK ? u : 0;
+        }
+        st = fetch_group(m, ids, uids, i, j, kind, keep_raw, out, sts);
+        i = j;
+    }
+    free(uids);
+    return st;
+}
+
+static crm_mbx_status im_fetch(crm_mbx *m, const char *id, bool keep_raw, crm_mbx_item *out) {
+    crm_mbx_status one = CRM_MBX_OK;
+    crm_mbx_status st = im_fetch_batch(m, &id, 1, keep_raw, &out, &one);
+    return st != CRM_MBX_OK ? st : one;
 }
 
 static bool perm_allows(const imap *im, const char *kw) {
@@ -707,7 +789,7 @@ static void im_close(crm_mbx *m) {
     m->impl = NULL;
 }
 
-static const mbx_ops imap_ops = {im_list, im_fetch, im_mark, im_move, im_close};
+static const mbx_ops imap_ops = {im_list, im_fetch, im_mark, im_move, im_close, im_fetch_batch};
 
 crm_mbx_status mbx_imap_open(crm_mbx *m, const crm_mbx_config *cfg) {
     m->ops = &imap_ops;

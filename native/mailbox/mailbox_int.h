@@ -10,6 +10,9 @@ typedef struct mbx_ops {
     crm_mbx_status (*mark)(crm_mbx *m, const char *id, const char *keyword, const char *category);
     crm_mbx_status (*move)(crm_mbx *m, const char *id, const char *folder, char **new_id);
     void (*close)(crm_mbx *m);
+    /* optional: several items at once; out[i] are allocated and zeroed, sts[i] preset OK */
+    crm_mbx_status (*fetch_batch)(crm_mbx *m, const char *const *ids, size_t n, bool keep_raw, crm_mbx_item **out,
+                                  crm_mbx_status *sts);
 } mbx_ops;
 
 struct crm_mbx {

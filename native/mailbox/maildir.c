@@ -591,7 +591,7 @@ static void md_close(crm_mbx *m) {
     m->impl = NULL;
 }
 
-static const mbx_ops maildir_ops = {md_list, md_fetch, md_mark, md_move, md_close};
+static const mbx_ops maildir_ops = {md_list, md_fetch, md_mark, md_move, md_close, NULL};
 
 crm_mbx_status mbx_maildir_open(crm_mbx *m, const crm_mbx_config *cfg) {
     m->ops = &maildir_ops;

@@ -167,6 +167,36 @@ int main(void) {
     }
     CHECK(total == 5 && seen[0] == 1 && seen[1] == 1 && seen[2] == 1 && seen[3] == 1 && seen[4] == 1, "paged: %d items", total);
 
+    /* batch fetch: everything listed from scratch, plus ids that cannot be fetched */
+    CHECK(crm_mbx_list_changes(m, NULL, 0, &c) == CRM_MBX_OK && c->n == 12, "full listing: %zu", c ? c->n : 0);
+    if (c && c->n == 12) {
+        const char *ids[16];
+        crm_mbx_item *items[16];
+        crm_mbx_status sts[16];
+        size_t n = 0;
+        for (size_t i = 0; i < c->n; i++) {
+            ids[n++] = c->items[i].id;
+            if (i == 4) ids[n++] = "1:999999:INBOX";      /* no such UID */
+            if (i == 8) ids[n++] = "12345:1:INBOX";       /* stale UIDVALIDITY */
+        }
+        ids[n++] = "garbage";
+        CHECK(crm_mbx_fetch_batch(m, ids, n, false, items, sts) == CRM_MBX_OK, "fetch_batch: %s", crm_mbx_errmsg(m));
+        int ok = 0, missing = 0;
+        for (size_t i = 0; i < n; i++) {
+            bool bad = strcmp(ids[i], "1:999999:INBOX") == 0 || strcmp(ids[i], "12345:1:INBOX") == 0 || strcmp(ids[i], "garbage") == 0;
+            if (bad) { missing += sts[i] == CRM_MBX_E_NOT_FOUND && items[i] == NULL; continue; }
+            if (sts[i] != CRM_MBX_OK || items[i] == NULL) continue;
+            cJSON *one = fetch(m, ids[i]);
+            ok += strcmp(str(items[i]->item, "subject"), str(one, "subject")) == 0 && strcmp(str(items[i]->item, "folder"), str(one, "folder")) == 0 &&
+                  str(items[i]->item, "subject")[0] != '\0';
+            cJSON_Delete(one);
+            crm_mbx_item_free(items[i]);
+        }
+        CHECK(ok == 12, "batch items equal single fetches: %d", ok);
+        CHECK(missing == 3, "unknown, stale and malformed ids: E_NOT_FOUND each: %d", missing);
+    }
+    crm_mbx_changes_free(c);
+
     /* keywords: encoded on the server, decoded on fetch */
     CHECK(crm_mbx_mark(m, in1_id, "Salesforce") == CRM_MBX_OK, "mark: %s", crm_mbx_errmsg(m));
     CHECK(crm_mbx_mark(m, in1_id, "Salesforce Unsync") == CRM_MBX_OK, "mark 2: %s", crm_mbx_errmsg(m));

@@ -182,6 +182,27 @@ int main(void) {
     free(cur2);
     cur2 = cur;
 
+    /* batch fetch (one by one for Maildir) */
+    CHECK(crm_mbx_list_changes(m, NULL, 0, &c) == CRM_MBX_OK && c->n == 10, "relist all: %zu", c ? c->n : 0);
+    {
+        const char *ids[12];
+        crm_mbx_item *items[12];
+        crm_mbx_status sts[12];
+        size_t n = 0;
+        for (size_t i = 0; i < c->n && n < 10; i++) ids[n++] = c->items[i].id;
+        ids[n++] = "/no-such-file";
+        CHECK(crm_mbx_fetch_batch(m, ids, n, true, items, sts) == CRM_MBX_OK, "fetch_batch");
+        int ok = 0;
+        for (size_t i = 0; i + 1 < n; i++) {
+            ok += sts[i] == CRM_MBX_OK && items[i] && items[i]->raw && items[i]->raw_len > 50 &&
+                  strstr(items[i]->raw, cJSON_GetObjectItem(items[i]->item, "subject")->valuestring) != NULL;
+            crm_mbx_item_free(items[i]);
+        }
+        CHECK(ok == (int)n - 1, "every listed item fetched, raw kept: %d", ok);
+        CHECK(sts[n - 1] == CRM_MBX_E_NOT_FOUND && items[n - 1] == NULL, "missing file: E_NOT_FOUND");
+    }
+    crm_mbx_changes_free(c);
+
     /* marking: no dovecot-keywords -> no category support */
     CHECK(crm_mbx_list_changes(m, NULL, 0, &c) == CRM_MBX_OK, "relist");
     const crm_mbx_change *in1 = NULL;
