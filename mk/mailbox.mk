@@ -51,8 +51,9 @@ test-mailbox: $(MBX_TESTS)
 sample-maildir:
 	node tools/sample-mail/gen-sample-maildir.mjs --out $(BUILD)/sample-maildir --org-out $(BUILD)/sample-org.json --force
 
-bench-mailbox: $(BUILD)/tests/mailbox/bench_mailbox
+bench-mailbox: $(BUILD)/tests/mailbox/bench_mailbox $(BUILD)/tests/mailbox/bench_imap
 	tests/integration/mailbox/bench-mailbox $(BUILD)/tests/mailbox/bench_mailbox $(BUILD)/bench-maildir 100000
+	CRM_SEED_COUNT=5000 tests/integration/mailbox/run-imap-test $(BUILD)/tests/mailbox/bench_imap | sed -n 's/^# /bench-mailbox: /p'
 
 # libFuzzer on the MIME parser (clang), seeded with the fixtures; not part of `make test`.
 FUZZ_SECONDS ?= 60
