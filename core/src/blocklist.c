@@ -59,7 +59,17 @@ crm_status crm_entry_parse_token(crm_ctx *ctx, const char *tok, size_t n, crm_en
     return CRM_OK;
 }
 
-static bool is_sep(char c) { return c == ',' || c == ';' || crm_is_space(c); }
+/* B2 separators: commas, semicolons and white space, Unicode spaces (U+00A0...) included.
+ * When text[*i] starts one, *i moves past it and true is returned. */
+static bool sep_at(const char *text, size_t len, size_t *i) {
+    char c = text[*i];
+    if (c == ',' || c == ';' || crm_is_space(c)) { (*i)++; return true; }
+    if ((unsigned char)c < 0x80) return false;
+    size_t j = *i;
+    if (!crm_unicode_space(crm_utf8_next(text, len, &j, NULL))) return false;
+    *i = j;
+    return true;
+}
 
 static bool grow(crm_ctx *ctx, void **v, size_t *cap, size_t n, size_t elem) {
     if (n < *cap) return true;
@@ -112,10 +122,15 @@ crm_status crm_entries_add(crm_ctx *ctx, crm_entries *out, const crm_entry *e) {
 crm_status crm_entries_parse(crm_ctx *ctx, const char *text, size_t len, crm_entries *out, crm_entry_errors *errs, size_t *index) {
     size_t i = 0;
     while (i < len) {
-        while (i < len && is_sep(text[i])) i++;
+        while (i < len && sep_at(text, len, &i)) {}
         if (i >= len) break;
         size_t start = i;
-        while (i < len && !is_sep(text[i])) i++;
+        while (i < len) {
+            size_t j = i;
+            if (sep_at(text, len, &j)) break;
+            if ((unsigned char)text[i] < 0x80) i++;
+            else crm_utf8_next(text, len, &i, NULL);
+        }
         crm_entry e;
         const char *why = NULL;
         crm_status st = crm_entry_parse_token(ctx, text + start, i - start, &e, &why);
