@@ -274,11 +274,19 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
         cJSON *list = cJSON_CreateArray();
         if (items == NULL || list == NULL) { crm_mbx_changes_free(ch); cJSON_Delete(list); free(items); rc = fail(err, errcap, "out of memory"); break; }
         size_t n = 0;
-        for (size_t i = 0; i < ch->n; i++) {
+        /* one round trip per run of items (IMAP: UID FETCH of up to 50 bodies) */
+        const char **ids = calloc(ch->n + 1, sizeof *ids);
+        crm_mbx_item **fetched = calloc(ch->n + 1, sizeof *fetched);
+        crm_mbx_status *fst = calloc(ch->n + 1, sizeof *fst);
+        if (ids == NULL || fetched == NULL || fst == NULL) ms = CRM_MBX_E_NOMEM;
+        for (size_t i = 0; ids && i < ch->n; i++) ids[i] = ch->items[i].id;
+        if (ms == CRM_MBX_OK && ch->n) ms = crm_mbx_fetch_batch(mbx, ids, ch->n, false, fetched, fst);
+        for (size_t i = 0; fst && i < ch->n; i++) {
             batch_item *b = &items[n];
             b->id = ch->items[i].id;
             b->folder = ch->items[i].folder;
-            crm_mbx_status fs = crm_mbx_fetch(mbx, b->id, false, &b->mi);
+            b->mi = fetched[i];
+            crm_mbx_status fs = fst[i];
             if (fs == CRM_MBX_E_NOT_FOUND) { sum->skipped++; count_reason(sum, "gone"); continue; }
             if (fs != CRM_MBX_OK) {
                 log_issue(st, mailbox_id, o.now, "read", NULL, b->id, crm_mbx_status_str(fs), crm_mbx_errmsg(mbx));
@@ -295,6 +303,20 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
             b->key = item_key(eng, settings, b->mi->item);
             if (!b->old) cJSON_AddItemToArray(list, cJSON_CreateObjectReference(b->mi->item->child));
             n++;
+        }
+        free(ids);
+        free(fetched);
+        free(fst);
+        if (ms != CRM_MBX_OK) {
+            /* the connection failed mid-batch: nothing of this batch is decided; the cursor
+             * stays, so the next session reads it again */
+            rc = fail(err, errcap, "cannot read mailbox %s: %s", name, crm_mbx_errmsg(mbx));
+            log_issue(st, mailbox_id, o.now, "read", NULL, name, crm_mbx_status_str(ms), err);
+            cJSON_Delete(list);
+            for (size_t i = 0; i < n; i++) { crm_mbx_item_free(items[i].mi); free(items[i].key); }
+            free(items);
+            crm_mbx_changes_free(ch);
+            break;
         }
         /* records for every new address of the batch, in a few queries */
         /* records for the addresses this session has not looked up yet, in a few queries;
