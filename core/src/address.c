@@ -128,6 +128,8 @@ static crm_status parse(crm_ctx *ctx, const char *in, size_t len, crm_addr *out,
             if (i == start) return invalid(ctx, out, whole, whole_n, "the domain has an empty label");
             if (i - start > 63) return invalid(ctx, out, whole, whole_n, "a domain label is longer than 63 characters");
             start = i + 1;
+        } else if (!crm_is_alpha(ascii[i]) && !crm_is_digit(ascii[i]) && ascii[i] != '-' && ascii[i] != '_') {
+            return invalid(ctx, out, whole, whole_n, "the domain has a character that is not a letter, digit or hyphen");
         }
     }
     const char *local = crm_utf8_lower(&ctx->arena, s, at);
