@@ -38,14 +38,8 @@ const char *crm_email_key(crm_ctx *ctx, const crm_settings *s, const crm_item *i
     put(&h, "crmsync:v1:");
     put(&h, s->org_id);
     put(&h, ":");
-    const char *m = it->message_id;
-    size_t n = strlen(m);
-    while (n && (crm_is_space(*m) || *m == '<')) { m++; n--; }
-    while (n && (crm_is_space(m[n - 1]) || m[n - 1] == '>')) n--;
-    if (n) {
-        crm_sha256_update(&h, m, n);
-        return hex_of(ctx, &h);
-    }
+    const char *by_id = crm_msgid_key(ctx, s, it->message_id);
+    if (by_id || ctx->err) return by_id;
     const char *from = "";
     for (size_t i = 0; i < it->n_parties; i++) {
         if (it->parties[i].role != ROLE_FROM) continue;

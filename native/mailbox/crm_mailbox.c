@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const folder_names[] = {"inbox", "sent", "salesforce", "junk", "drafts", "deleted", "archive", "other"};
 
@@ -221,15 +222,8 @@ crm_mbx_status crm_mbx_move(crm_mbx *m, const char *id, const char *folder, char
 }
 
 /* ---------- folder kinds ---------- */
-static bool ieq(const char *a, const char *b) {
-    for (; *a && *b; a++, b++) {
-        char x = *a, y = *b;
-        if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return *a == *b;
-}
+/* ASCII case-insensitive equality (no locale is ever set, so strcasecmp is ASCII). */
+static bool ieq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
 
 static bool nieq(const char *a, const char *b, size_t n) {
     for (size_t i = 0; i < n; i++) {

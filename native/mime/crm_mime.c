@@ -5,6 +5,7 @@
 #include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <libetpan/libetpan.h>
 
 /* ---------- a bounded byte buffer ---------- */
@@ -76,15 +77,8 @@ static char *buf_finish(buf *b) {
 static const char REPL[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
 /* ---------- charsets ---------- */
-static bool ieq(const char *a, const char *b) {
-    for (; *a && *b; a++, b++) {
-        char x = *a, y = *b;
-        if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return *a == *b;
-}
+/* ASCII case-insensitive equality (no locale is ever set, so strcasecmp is ASCII). */
+static bool ieq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
 
 static bool istarts(const char *s, const char *prefix) {
     for (; *prefix; s++, prefix++) {
