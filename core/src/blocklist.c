@@ -47,6 +47,8 @@ crm_status crm_entry_parse_token(crm_ctx *ctx, const char *tok, size_t n, crm_en
         st = crm_addr_parse(ctx, tok, n, &a);
         if (st != CRM_OK) return st;
         if (!a.valid) { *why = a.why; return CRM_E_BAD_ENTRY; }
+        /* written back, ".x@y" would read as a suffix entry: not an address entry */
+        if (a.address[0] == '.') { *why = "an address entry cannot start with '.'"; return CRM_E_BAD_ENTRY; }
         out->kind = CRM_ENTRY_ADDRESS;
         out->value = a.address;
     } else {
