@@ -73,6 +73,51 @@ try {
     check(t.total === 1, 'the reply is a Task in the org');
   }
 
+  // ---- a thread flagged from the sidebar, auto-saved by the next session (T1-T3) ------
+  {
+    const dir = tmpdir('thread');
+    sampleMail(dir, 10);
+    const sb = await startSandbox(dir);
+    cleanup.push(sb);
+    const loaded = loadOrg(dir, sb);
+    const org = JSON.parse(fs.readFileSync(path.join(dir, 'org.json'), 'utf8'));
+    fs.rmSync(path.join(dir, 'mail'), { recursive: true });
+    for (const d of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(dir, 'mail', d), { recursive: true });
+    const contact = org.contacts[0].email;
+    fs.writeFileSync(path.join(dir, 'mail', 'cur', '1700000001.M1P1.test:2,S'),
+      `From: ${contact}\r\nTo: ${org.user}\r\nSubject: Project kickoff\r\nDate: Sat, 21 Nov 2026 10:00:00 +0000\r\nMessage-ID: <kick@cust>\r\n\r\nhello\r\n`);
+    const cfg = writeConfig(dir, sb, loaded);
+    const c = JSON.parse(fs.readFileSync(cfg, 'utf8'));
+    c.org.defaults.email.mode = 'designated';
+    c.api = { port: 0, dev_host: true };
+    c.users[0].api_token = 'thread-test-token-0123456789';
+    fs.writeFileSync(cfg, JSON.stringify(c));
+    const s0 = sync(cfg);
+    check(s0.summary && s0.summary.saved === 0 && s0.summary.skipped_by_reason.not_designated === 1, 'designated mode: nothing saved on its own');
+    // the user saves it from the sidebar with "auto-save this thread"
+    const portFile = path.join(dir, 'api.port');
+    const api = spawn(BIN, ['api', '--config', cfg, '--port', '0', '--port-file', portFile, '--quiet'], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !(fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim()); i++) await sleep(50);
+      const A = `http://127.0.0.1:${fs.readFileSync(portFile, 'utf8').trim()}/api/v1`;
+      const H = { authorization: 'Bearer thread-test-token-0123456789', 'content-type': 'application/json' };
+      const items = await (await fetch(`${A}/dev/items`, { headers: H })).json();
+      const item = items.items[0].item;
+      const look = await (await fetch(`${A}/lookup`, { method: 'POST', headers: H, body: JSON.stringify({ addresses: [contact] }) })).json();
+      const who = look.records.contacts.map((x) => x.id);
+      const saved = await (await fetch(`${A}/save`, { method: 'POST', headers: H, body: JSON.stringify({ item, selection: { who, what: '', thread: true, attachments: [] } }) })).json();
+      check(saved.status === 'saved' && saved.decision && saved.decision.thread, `sidebar save flags the thread (${JSON.stringify(saved).slice(0, 200)})`);
+    } finally { api.kill('SIGTERM'); }
+    // a later reply in the conversation, from an address the org does not know
+    fs.writeFileSync(path.join(dir, 'mail', 'new', '1700000002.M2P1.test'),
+      `From: newperson@cust-unknown.example\r\nTo: ${org.user}\r\nSubject: Re: Project kickoff\r\nDate: Sat, 21 Nov 2026 12:00:00 +0000\r\nMessage-ID: <kick-2@cust>\r\nIn-Reply-To: <kick@cust>\r\nReferences: <kick@cust>\r\n\r\nagreed\r\n`);
+    const s1 = sync(cfg);
+    check(s1.summary && s1.summary.saved === 1, `the thread member is saved by the next session (${JSON.stringify(s1.summary)})`);
+    const t = await sb.query("SELECT WhoId FROM Task WHERE Subject = 'Re: Project kickoff'");
+    const kick = await sb.query(`SELECT Id FROM Contact WHERE Email = '${contact}'`);
+    check(t.total === 1 && t.rows[0].WhoId === kick.rows[0].Id, 'linked to the people stored at flagging (T2), not matched again');
+  }
+
   // ---- faults: each kind, no duplicates, no loss, the cause in the issues log ------------
   for (const spec of ['error:rate=0.3,seed=5', 'drop:rate=0.3,seed=6', 'expired:every=3', 'slow:ms=50:every=2', 'lock:rate=0.3,seed=7', 'limit:nth=4']) {
     const dir = tmpdir('fault');
