@@ -10,6 +10,24 @@ import { execFileSync } from 'node:child_process';
 
 const COUNT = 120;
 const cleanup = [];
+
+/* A sandbox org with the sample people, an empty Maildir and a configuration in
+ * designated mode: the tests write the emails they need. */
+async function designatedWorld(tag) {
+  const dir = tmpdir(tag);
+  sampleMail(dir, 10);
+  const sb = await startSandbox(dir);
+  cleanup.push(sb);
+  const loaded = loadOrg(dir, sb);
+  const org = JSON.parse(fs.readFileSync(path.join(dir, 'org.json'), 'utf8'));
+  fs.rmSync(path.join(dir, 'mail'), { recursive: true });
+  for (const d of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(dir, 'mail', d), { recursive: true });
+  const cfg = writeConfig(dir, sb, loaded);
+  const c = JSON.parse(fs.readFileSync(cfg, 'utf8'));
+  c.org.defaults.email.mode = 'designated';
+  fs.writeFileSync(cfg, JSON.stringify(c));
+  return { dir, sb, org, contact: org.contacts[0].email, cfg };
+}
 try {
   // ---- reference: one clean run -----------------------------------------------------
   const ref = tmpdir('ref');
@@ -44,20 +62,8 @@ try {
 
   // ---- a reply across sessions (T4) in designated mode --------------------------------
   {
-    const dir = tmpdir('reply');
-    sampleMail(dir, 10);
-    const sb = await startSandbox(dir);
-    cleanup.push(sb);
-    const loaded = loadOrg(dir, sb);
-    const org = JSON.parse(fs.readFileSync(path.join(dir, 'org.json'), 'utf8'));
-    fs.rmSync(path.join(dir, 'mail'), { recursive: true });
-    for (const d of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(dir, 'mail', d), { recursive: true });
-    const contact = org.contacts[0].email;
+    const { dir, sb, org, contact, cfg } = await designatedWorld('reply');
     const mail = (id, extra, subject) => `From: ${contact}\r\nTo: ${org.user}\r\nSubject: ${subject}\r\nDate: Sat, 21 Nov 2026 10:00:00 +0000\r\nMessage-ID: <${id}>\r\n${extra}\r\nbody\r\n`;
-    const cfg = writeConfig(dir, sb, loaded, {});
-    const c = JSON.parse(fs.readFileSync(cfg, 'utf8'));
-    c.org.defaults.email.mode = 'designated';
-    fs.writeFileSync(cfg, JSON.stringify(c));
     // 1: the original, designated by the Salesforce category (Dovecot keyword letter a)
     fs.writeFileSync(path.join(dir, 'mail', 'dovecot-keywords'), '0 Salesforce\n');
     fs.writeFileSync(path.join(dir, 'mail', 'cur', '1700000001.M1P1.test:2,Sa'), mail('orig@cust', '', 'Pricing'));
@@ -75,20 +81,10 @@ try {
 
   // ---- a thread flagged from the sidebar, auto-saved by the next session (T1-T3) ------
   {
-    const dir = tmpdir('thread');
-    sampleMail(dir, 10);
-    const sb = await startSandbox(dir);
-    cleanup.push(sb);
-    const loaded = loadOrg(dir, sb);
-    const org = JSON.parse(fs.readFileSync(path.join(dir, 'org.json'), 'utf8'));
-    fs.rmSync(path.join(dir, 'mail'), { recursive: true });
-    for (const d of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(dir, 'mail', d), { recursive: true });
-    const contact = org.contacts[0].email;
+    const { dir, sb, org, contact, cfg } = await designatedWorld('thread');
     fs.writeFileSync(path.join(dir, 'mail', 'cur', '1700000001.M1P1.test:2,S'),
       `From: ${contact}\r\nTo: ${org.user}\r\nSubject: Project kickoff\r\nDate: Sat, 21 Nov 2026 10:00:00 +0000\r\nMessage-ID: <kick@cust>\r\n\r\nhello\r\n`);
-    const cfg = writeConfig(dir, sb, loaded);
     const c = JSON.parse(fs.readFileSync(cfg, 'utf8'));
-    c.org.defaults.email.mode = 'designated';
     c.api = { port: 0, dev_host: true };
     c.users[0].api_token = 'thread-test-token-0123456789';
     fs.writeFileSync(cfg, JSON.stringify(c));
