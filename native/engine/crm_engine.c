@@ -315,37 +315,35 @@ static bool resolve_fields(const refmap *m, cJSON *fields) {
 
 typedef struct pending { size_t decision; size_t part; } pending;
 
-/* TaskSubtype can be set when a Task is created, not when it is updated: a Task that
- * already exists (a retried session, or a colleague saved the same email) fails with
- * INVALID_FIELD_FOR_INSERT_UPDATE. Those records are upserted again without it, and
- * their results replace the failed ones. */
+/* A Task that already exists (TaskSubtype can be set on create only, so Salesforce refuses
+ * the upsert with INVALID_FIELD_FOR_INSERT_UPDATE) was saved before: by an earlier session
+ * that crashed after writing, or by the user from the sidebar. It is not updated (that
+ * would overwrite the user's choice of records): its id is looked up by key and the write
+ * counts as done. */
 static crm_sf_status retry_existing(crm_sf *sf, cJSON *batch, cJSON *results) {
-    cJSON *again = cJSON_CreateArray();
-    int *where = calloc((size_t)cJSON_GetArraySize(batch) + 1, sizeof *where);
-    int n = 0, i = 0;
-    if (again == NULL || where == NULL) { cJSON_Delete(again); free(where); return CRM_SF_E_NOMEM; }
-    const cJSON *r;
-    cJSON_ArrayForEach(r, results) {
+    crm_sf_status st = CRM_SF_OK;
+    int n = cJSON_GetArraySize(results);
+    for (int i = 0; i < n; i++) { /* by index: a result may be replaced in the loop */
+        const cJSON *r = cJSON_GetArrayItem(results, i);
         const cJSON *er = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r, "errors"), 0);
         if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "success")) &&
             strcmp(str_of(er, "statusCode"), "INVALID_FIELD_FOR_INSERT_UPDATE") == 0) {
-            cJSON *f = cJSON_Duplicate(cJSON_GetArrayItem(batch, i), 1);
-            cJSON_DeleteItemFromObjectCaseSensitive(f, "TaskSubtype");
-            cJSON_AddItemToArray(again, f);
-            where[n++] = i;
+            const char *key = str_of(cJSON_GetArrayItem(batch, i), CRM_KEY_FIELD);
+            char q[400];
+            cJSON *rows = NULL;
+            snprintf(q, sizeof q, "SELECT Id FROM Task WHERE " CRM_KEY_FIELD " = '%.300s'", key);
+            if (strchr(key, '\'') == NULL && (st = crm_sf_query(sf, q, &rows)) == CRM_SF_OK && cJSON_GetArraySize(rows) == 1) {
+                cJSON *ok = cJSON_CreateObject();
+                cJSON_AddStringToObject(ok, "id", str_of(cJSON_GetArrayItem(rows, 0), "Id"));
+                cJSON_AddTrueToObject(ok, "success");
+                cJSON_AddFalseToObject(ok, "created");
+                cJSON_AddItemToObject(ok, "errors", cJSON_CreateArray());
+                cJSON_ReplaceItemInArray(results, i, ok);
+            }
+            cJSON_Delete(rows);
+            if (st != CRM_SF_OK) return st;
         }
-        i++;
     }
-    crm_sf_status st = CRM_SF_OK;
-    if (n) {
-        cJSON *res2 = NULL;
-        st = crm_sf_upsert(sf, "Task", CRM_KEY_FIELD, again, &res2);
-        for (int k = 0; st == CRM_SF_OK && k < n; k++)
-            cJSON_ReplaceItemInArray(results, where[k], cJSON_Duplicate(cJSON_GetArrayItem(res2, k), 1));
-        cJSON_Delete(res2);
-    }
-    cJSON_Delete(again);
-    free(where);
     return st;
 }
 
@@ -443,6 +441,7 @@ static crm_sf_status relations(crm_sf *sf, cJSON *const *decisions, size_t n, cr
                 const char *rel = resolve(m, cJSON_GetArrayItem(who, k)->valuestring);
                 if (rel == NULL) continue;
                 cJSON *o = cJSON_CreateObject();
+                cJSON_AddNumberToObject(o, "_decision", (double)i); /* removed before sending */
                 cJSON_AddStringToObject(o, task ? "TaskId" : "EmailMessageId", id->valuestring);
                 cJSON_AddStringToObject(o, "RelationId", rel);
                 if (!task) cJSON_AddStringToObject(o, "RelationType", "ToAddress");
@@ -489,11 +488,31 @@ static crm_sf_status relations(crm_sf *sf, cJSON *const *decisions, size_t n, cr
             if (!have) cJSON_AddItemToArray(create, cJSON_Duplicate(o, 1));
         }
         cJSON_Delete(existing);
-        if (st == CRM_SF_OK && cJSON_GetArraySize(create) > 0) {
+        /* which decision each relation belongs to, so a refused one fails that email (the
+         * next session checks and creates what is missing) */
+        size_t nc = (size_t)cJSON_GetArraySize(create), k = 0;
+        size_t *owner = calloc(nc + 1, sizeof *owner);
+        cJSON *c;
+        cJSON_ArrayForEach(c, create) {
+            owner[k++] = (size_t)cJSON_GetObjectItemCaseSensitive(c, "_decision")->valuedouble;
+            cJSON_DeleteItemFromObjectCaseSensitive(c, "_decision");
+        }
+        if (st == CRM_SF_OK && nc > 0) {
             cJSON *results = NULL;
             st = crm_sf_create(sf, create, &results);
+            k = 0;
+            const cJSON *r;
+            cJSON_ArrayForEach(r, results) {
+                if (k < nc && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "success")) && res[owner[k]].ok) {
+                    const cJSON *er = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r, "errors"), 0);
+                    res[owner[k]].ok = false;
+                    snprintf(res[owner[k]].error, sizeof res[owner[k]].error, "relation %s: %s", str_of(er, "statusCode"), str_of(er, "message"));
+                }
+                k++;
+            }
             cJSON_Delete(results);
         }
+        free(owner);
         cJSON_Delete(create);
     }
     cJSON_Delete(want);

@@ -177,7 +177,37 @@ typedef struct batch_item {
     char *key;
     cJSON *decision;
     bool old;       /* before the first session's look-back: skipped, never decided */
+    long copy_of;   /* another copy of a saved email of this batch: its index in the saves; -1 none */
 } batch_item;
+
+/* Logs the failure of one item and says whether it has failed max_attempts sessions in a
+ * row, so that the cursor may pass it (true) or must wait for it (false). */
+static bool give_up(crm_store *st, int64_t mailbox, int64_t now, const char *kind, const char *key, const char *ref,
+                    const char *code, const char *message, int max_attempts) {
+    crm_store_issue is = {mailbox, now, kind, key, ref, code, message};
+    int64_t id = 0;
+    long retried = 0;
+    if (crm_store_issue_add(st, &is, &id) != CRM_STORE_OK || crm_store_issue_retried(st, id, &retried) != CRM_STORE_OK) {
+        fprintf(stderr, "crmsync: cannot log an issue: %s\n", crm_store_errmsg(st));
+        return false;
+    }
+    return retried + 1 >= max_attempts;
+}
+
+/* Saved: the save category on the item; out of Salesforce Emails back to the inbox. */
+static void move_back(crm_store *st, crm_mbx *mbx, int64_t mailbox, int64_t now, const batch_item *b) {
+    char *nid = NULL;
+    crm_mbx_status mv = crm_mbx_move(mbx, b->id, "inbox", &nid);
+    free(nid);
+    if (mv != CRM_MBX_OK) log_issue(st, mailbox, now, "mark", b->key, str_of(b->mi->item, "message_id"), crm_mbx_status_str(mv), crm_mbx_errmsg(mbx));
+}
+
+static void mark_saved(crm_store *st, crm_mbx *mbx, int64_t mailbox, int64_t now, const batch_item *b, const char *category) {
+    crm_mbx_status mk = crm_mbx_mark(mbx, b->id, category);
+    if (mk != CRM_MBX_OK && mk != CRM_MBX_E_NO_CATEGORIES)
+        log_issue(st, mailbox, now, "mark", b->key, str_of(b->mi->item, "message_id"), crm_mbx_status_str(mk), crm_mbx_errmsg(mbx));
+    if (strcmp(b->folder, "salesforce") == 0) move_back(st, mbx, mailbox, now, b);
+}
 
 static void add_str(cJSON *arr, const char *s) { if (s && s[0]) cJSON_AddItemToArray(arr, cJSON_CreateString(s)); }
 
@@ -250,7 +280,33 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
     const cJSON *email = cJSON_GetObjectItemCaseSensitive(settings, "email");
     const cJSON *lb = cJSON_GetObjectItemCaseSensitive(email, "lookback_days");
     int64_t lookback = cJSON_IsNumber(lb) ? (int64_t)lb->valuedouble : 6;
-    bool first_session = cursor == NULL;
+    /* The first sync looks back email.lookback_days only. Its cut-off is stored when it
+     * starts and applies until a session completes, so a first sync cut short (a crash, a
+     * fault, the API limit) does not save older mail on its next attempt. */
+    char *lbtext = NULL;
+    if (crm_store_cursor_get(st, mailbox_id, "lookback", &lbtext) != CRM_STORE_OK) {
+        rc = fail(err, errcap, "cannot read the cursor: %s", crm_store_errmsg(st));
+        goto out;
+    }
+    bool use_cutoff = false;
+    int64_t cutoff_t = 0;
+    if (cursor == NULL && lbtext == NULL) {
+        char num[32];
+        cutoff_t = o.now - lookback * 86400;
+        snprintf(num, sizeof num, "%lld", (long long)cutoff_t);
+        if (crm_store_cursor_set(st, mailbox_id, "lookback", num, o.now) != CRM_STORE_OK) {
+            free(lbtext);
+            rc = fail(err, errcap, "cannot record the first sync: %s", crm_store_errmsg(st));
+            goto out;
+        }
+        use_cutoff = true;
+    } else if (lbtext && strcmp(lbtext, "done") != 0) {
+        cutoff_t = strtoll(lbtext, NULL, 10);
+        use_cutoff = true;
+    }
+    free(lbtext);
+    char cutoff[21];
+    rfc3339(cutoff_t, cutoff);
     bool with_domains = strcmp(str_of(email, "unresolved"), "create") == 0 || strcmp(str_of(email, "unresolved"), "smart") == 0;
     const char *save_category = str_of(email, "save_category")[0] ? str_of(email, "save_category") : "Salesforce";
     const cJSON *user = cJSON_GetObjectItemCaseSensitive(settings, "user");
@@ -274,6 +330,7 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
         cJSON *list = cJSON_CreateArray();
         if (items == NULL || list == NULL) { crm_mbx_changes_free(ch); cJSON_Delete(list); free(items); rc = fail(err, errcap, "out of memory"); break; }
         size_t n = 0;
+        long hold = 0; /* items that could not be read and keep the cursor where it is */
         /* one round trip per run of items (IMAP: UID FETCH of up to 50 bodies) */
         const char **ids = calloc(ch->n + 1, sizeof *ids);
         crm_mbx_item **fetched = calloc(ch->n + 1, sizeof *fetched);
@@ -289,15 +346,14 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
             crm_mbx_status fs = fst[i];
             if (fs == CRM_MBX_E_NOT_FOUND) { sum->skipped++; count_reason(sum, "gone"); continue; }
             if (fs != CRM_MBX_OK) {
-                log_issue(st, mailbox_id, o.now, "read", NULL, b->id, crm_mbx_status_str(fs), crm_mbx_errmsg(mbx));
+                /* an email that cannot be read now holds the cursor (max_attempts sessions) */
                 sum->failed++;
+                if (!give_up(st, mailbox_id, o.now, "read", b->id, b->id, crm_mbx_status_str(fs), crm_mbx_errmsg(mbx), o.max_attempts)) hold++;
+                else sum->given_up++;
                 continue;
             }
             const char *date = str_of(b->mi->item, "date");
-            if (first_session && date[0]) {
-                /* the first session looks back email.lookback_days only */
-                char cutoff[21];
-                rfc3339(o.now - lookback * 86400, cutoff);
+            if (use_cutoff && date[0]) {
                 b->old = strcmp(date, cutoff) < 0 && strlen(date) == 20;
             }
             b->key = item_key(eng, settings, b->mi->item);
@@ -382,7 +438,9 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
         cJSON **saves = calloc(n + 1, sizeof *saves);
         size_t *save_of = calloc(n + 1, sizeof *save_of);
         size_t ns = 0;
+        strset batch_keys = {0};
         for (size_t i = 0; i < n; i++) {
+            items[i].copy_of = -1;
             if (items[i].old) { sum->skipped++; count_reason(sum, "before_lookback"); continue; }
             cJSON *sub = crm_engine_records_for(eng, records, items[i].mi->item);
             items[i].decision = crm_engine_decide(eng, settings, sub, items[i].mi->item, context);
@@ -397,8 +455,17 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
             }
             sum->suggestions += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(res, "suggestions"));
             const char *action = str_of(res, "action");
-            if (strcmp(action, "save") == 0) { save_of[ns] = i; saves[ns++] = items[i].decision; }
-            else if (strcmp(action, "error") == 0) {
+            if (strcmp(action, "save") == 0) {
+                /* one email in two folders (Cc to self, a copy in Salesforce Emails) has one
+                 * key: it is written once; the copies follow the original's outcome */
+                if (items[i].key && !ss_add(&batch_keys, items[i].key)) {
+                    for (size_t k = 0; k < ns; k++)
+                        if (items[save_of[k]].key && strcmp(items[save_of[k]].key, items[i].key) == 0) items[i].copy_of = (long)k;
+                    continue;
+                }
+                save_of[ns] = i;
+                saves[ns++] = items[i].decision;
+            } else if (strcmp(action, "error") == 0) {
                 log_issue(st, mailbox_id, o.now, "decide", items[i].key, str_of(items[i].mi->item, "message_id"), str_of(res, "reason"), "the rules core refused this item");
                 sum->failed++;
             } else {
@@ -411,48 +478,63 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
                               strcmp(str_of(res, "reason"), "no_related_records") == 0
                                   ? "asked to save, but no participant is a Contact or Lead: create one from the sidebar's suggestions"
                                   : "asked to save, but the rules skip it (see the reason)");
+                /* an email already saved that sits in Salesforce Emails goes back to the inbox */
+                if (strcmp(str_of(res, "reason"), "already_saved") == 0 && strcmp(items[i].folder, "salesforce") == 0)
+                    move_back(st, mbx, mailbox_id, o.now, &items[i]);
             }
             if (i % 50 == 0) progress(&o, sum, name, false);
+        }
+        ss_free(&batch_keys);
+        /* saved meanwhile from the sidebar (the ledger is read again just before writing):
+         * not written again, so the user's choice of records stands */
+        if (ns) {
+            const char **kv = calloc(ns, sizeof *kv);
+            bool *known = calloc(ns, sizeof *known);
+            for (size_t k = 0; kv && k < ns; k++) kv[k] = items[save_of[k]].key ? items[save_of[k]].key : "";
+            if (kv && known && crm_store_ledger_known(st, mailbox_id, kv, ns, known) == CRM_STORE_OK) {
+                size_t w = 0;
+                for (size_t k = 0; k < ns; k++) {
+                    if (known[k]) { sum->skipped++; count_reason(sum, "already_saved"); items[save_of[k]].copy_of = -2; continue; }
+                    save_of[w] = save_of[k];
+                    saves[w++] = saves[k];
+                }
+                /* copies pointed at positions in the old list: re-point them */
+                for (size_t i = 0; i < n; i++) {
+                    if (items[i].copy_of < 0) continue;
+                    long to = -1;
+                    for (size_t k = 0; k < w; k++)
+                        if (items[save_of[k]].key && items[i].key && strcmp(items[save_of[k]].key, items[i].key) == 0) to = (long)k;
+                    items[i].copy_of = to;
+                }
+                ns = w;
+            }
+            free(kv);
+            free(known);
         }
         /* pause automatic work when the org's API budget is low (manual saves go on) */
         bool paused = crm_sf_budget_low(sf);
         crm_write_result *wr = calloc(ns + 1, sizeof *wr);
         if (!paused && ns) ss = crm_engine_write(eng, sf, saves, ns, wr);
-        bool advance = !paused && ss == CRM_SF_OK;
+        bool advance = !paused && ss == CRM_SF_OK && !hold;
+        long held = 0;
         crm_store_ledger_entry *le = calloc(ns + 1, sizeof *le);
         char **ids_json = calloc(ns + 1, sizeof *ids_json);
         size_t nl = 0;
-        for (size_t k = 0; advance && k < ns; k++) {
+        for (size_t k = 0; !paused && ss == CRM_SF_OK && k < ns; k++) {
             batch_item *b = &items[save_of[k]];
             if (!wr[k].ok) {
                 sum->failed++;
-                log_issue(st, mailbox_id, o.now, "write", b->key, str_of(b->mi->item, "message_id"), "WRITE_FAILED", wr[k].error);
-                /* a failing item holds the cursor for max_attempts sessions, then is given up */
-                cJSON *issues = NULL;
-                bool give_up = false;
-                if (crm_store_issues_list(st, mailbox_id, 200, &issues) == CRM_STORE_OK) {
-                    const cJSON *is;
-                    cJSON_ArrayForEach(is, issues)
-                        if (strcmp(str_of(is, "item_key"), b->key ? b->key : "") == 0 && strcmp(str_of(is, "kind"), "write") == 0 &&
-                            cJSON_GetObjectItemCaseSensitive(is, "retried")->valuedouble + 1 >= o.max_attempts)
-                            give_up = true;
-                }
-                cJSON_Delete(issues);
-                if (give_up) sum->given_up++;
-                else advance = false;
+                /* a failing item holds the cursor for max_attempts sessions, then is given
+                 * up; the others of the batch are recorded all the same */
+                if (give_up(st, mailbox_id, o.now, "write", b->key, str_of(b->mi->item, "message_id"), "WRITE_FAILED", wr[k].error, o.max_attempts))
+                    sum->given_up++;
+                else { advance = false; held++; }
                 continue;
             }
             /* mark in the mailbox before the ledger: a crash in between only repeats keyed upserts */
-            crm_mbx_status mk = crm_mbx_mark(mbx, b->id, save_category);
-            if (mk != CRM_MBX_OK && mk != CRM_MBX_E_NO_CATEGORIES)
-                log_issue(st, mailbox_id, o.now, "mark", b->key, str_of(b->mi->item, "message_id"), crm_mbx_status_str(mk), crm_mbx_errmsg(mbx));
-            if (strcmp(b->folder, "salesforce") == 0) {
-                char *nid = NULL;
-                crm_mbx_status mv = crm_mbx_move(mbx, b->id, "inbox", &nid);
-                free(nid);
-                if (mv != CRM_MBX_OK)
-                    log_issue(st, mailbox_id, o.now, "mark", b->key, str_of(b->mi->item, "message_id"), crm_mbx_status_str(mv), crm_mbx_errmsg(mbx));
-            }
+            mark_saved(st, mbx, mailbox_id, o.now, b, save_category);
+            for (size_t i = 0; i < n; i++)
+                if (items[i].copy_of == (long)k) { mark_saved(st, mbx, mailbox_id, o.now, &items[i], save_category); sum->skipped++; count_reason(sum, "already_saved"); }
             ids_json[nl] = cJSON_PrintUnformatted(wr[k].record_ids);
             le[nl].key = b->key;
             le[nl].message_id = str_of(b->mi->item, "message_id");
@@ -467,6 +549,8 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
         } else if (ss != CRM_SF_OK) {
             rc = fail(err, errcap, "Salesforce write failed: %s", crm_sf_errmsg(sf));
             log_issue(st, mailbox_id, o.now, "write", NULL, name, crm_sf_status_str(ss), err);
+        } else if (!advance) {
+            rc = fail(err, errcap, "%ld email(s) could not be read or written (see crmsync issues); the next session retries them", held + hold);
         }
         size_t inserted = 0;
         crm_store_status cs = CRM_STORE_OK;
@@ -490,7 +574,12 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
         crm_mbx_changes_free(ch);
         progress(&o, sum, name, false);
         if (rc != 0 || !advance) break;
-        if (!more) { sum->complete = 1; break; }
+        if (!more) {
+            sum->complete = 1;
+            if (use_cutoff && crm_store_cursor_set(st, mailbox_id, "lookback", "done", o.now) != CRM_STORE_OK)
+                rc = fail(err, errcap, "cannot record the end of the first sync: %s", crm_store_errmsg(st));
+            break;
+        }
     }
     ss_free(&seen_addr);
     ss_free(&seen_dom);

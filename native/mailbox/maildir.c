@@ -467,9 +467,13 @@ static crm_mbx_status md_fetch(crm_mbx *m, const char *id, bool keep_raw, crm_mb
     free(full);
     struct stat sb;
     if (fd < 0 || fstat(fd, &sb) != 0) {
+        int e = errno;
         if (fd >= 0) close(fd);
         free(rel);
-        return mbx_fail(m, CRM_MBX_E_NOT_FOUND, "item %.200s vanished", id);
+        /* only a file that is gone is "not found"; EMFILE, EACCES or EIO must not make the
+         * engine step over an email it could read later */
+        if (e == ENOENT) return mbx_fail(m, CRM_MBX_E_NOT_FOUND, "item %.200s vanished", id);
+        return mbx_fail(m, CRM_MBX_E_IO, "cannot read item %.200s: %s", id, strerror(e));
     }
     size_t want = (size_t)sb.st_size > CRM_MIME_MAX_INPUT ? CRM_MIME_MAX_INPUT + 1 : (size_t)sb.st_size;
     char *raw = malloc(want + 1);

@@ -110,6 +110,16 @@ static void error_text(const char *body, char *out, size_t cap) {
     cJSON_Delete(j);
 }
 
+/* Salesforce is only spoken to over https, so the refresh token, the client secret and the
+ * bearer token never cross the network in clear; plain http is accepted for a server on
+ * this machine only (the sandbox org). */
+static bool url_allowed(const char *url) {
+    if (strncmp(url, "https://", 8) == 0) return true;
+    if (strncmp(url, "http://", 7) != 0) return false;
+    const char *h = url + 7;
+    return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 || strncmp(h, "[::1]", 5) == 0;
+}
+
 static crm_sf_status refresh(crm_sf *sf);
 
 /* One HTTP exchange with retries. `path` is a path on the instance (or a full URL).
@@ -252,6 +262,11 @@ static crm_sf_status refresh(crm_sf *sf) {
             st = fail(sf, CRM_SF_E_RESPONSE, "the token endpoint's answer has no access_token/instance_url");
             break;
         }
+        if (!url_allowed(iu->valuestring)) {
+            cJSON_Delete(j);
+            st = fail(sf, CRM_SF_E_RESPONSE, "the token endpoint gave an instance_url that is not https://");
+            break;
+        }
         free(sf->access_token);
         free(sf->instance_url);
         sf->access_token = strdup(at->valuestring);
@@ -283,6 +298,10 @@ crm_sf_status crm_sf_open(const crm_sf_config *cfg, crm_sf **out, char **err) {
     crm_sf_status st = CRM_SF_OK;
     if (!cfg->login_url || !cfg->client_id || !cfg->refresh_token || !cfg->login_url[0] || !cfg->refresh_token[0]) {
         st = fail(sf, CRM_SF_E_CONFIG, "the Salesforce connection needs login_url, client_id and refresh_token");
+        goto done;
+    }
+    if (!url_allowed(cfg->login_url)) {
+        st = fail(sf, CRM_SF_E_CONFIG, "login_url must be https:// (plain http only for a server on this machine)");
         goto done;
     }
     sf->login_url = strdup(cfg->login_url);

@@ -1320,6 +1320,22 @@ static char *redact(const char *in, const char *secret) {
     return out;
 }
 
+static const char SQL_ISSUE_RETRIED[] = "SELECT retried FROM issues WHERE id = ?1";
+
+crm_store_status crm_store_issue_retried(crm_store *s, int64_t issue_id, long *retried) {
+    ENTER(s);
+    sqlite3_stmt *st = prep(s, SQL_ISSUE_RETRIED);
+    if (st == NULL) return CRM_STORE_E_INTERNAL;
+    sqlite3_bind_int64(st, 1, issue_id);
+    int rc = sqlite3_step(st);
+    crm_store_status r = CRM_STORE_OK;
+    if (rc == SQLITE_ROW) *retried = (long)sqlite3_column_int64(st, 0);
+    else if (rc == SQLITE_DONE) r = fail(s, CRM_STORE_E_NOT_FOUND, "no issue %lld", (long long)issue_id);
+    else r = db_fail(s, rc, "issue");
+    done(s, st);
+    return r;
+}
+
 crm_store_status crm_store_issue_add(crm_store *s, const crm_store_issue *is, int64_t *id) {
     ENTER(s);
     if (is == NULL || empty(is->kind)) return fail(s, CRM_STORE_E_INVALID, "an issue needs a kind");

@@ -215,6 +215,9 @@ typedef struct crm_store_issue {
  * "[redacted]" before anything is stored. */
 CRM_STORE_MUST_CHECK crm_store_status crm_store_issue_add(crm_store *s, const crm_store_issue *is, int64_t *id);
 CRM_STORE_MUST_CHECK crm_store_status crm_store_issue_resolve(crm_store *s, int64_t issue_id);
+/* How many times the issue was logged again after the first (the engine gives an item up
+ * after a number of attempts). */
+CRM_STORE_MUST_CHECK crm_store_status crm_store_issue_retried(crm_store *s, int64_t issue_id, long *retried);
 /* Newest first; mailbox_id 0: every mailbox; limit 0: no limit.
  * [{"id","mailbox_id","mailbox","at","kind","item_key","item_ref","code","message",
  *   "retried","resolved"}] ("at" as Unix seconds). */
