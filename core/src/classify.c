@@ -3,6 +3,9 @@
 #include <string.h>
 #include "model.h"
 
+/* A sidebar shows a handful of duplicates; thousands would only bloat every response. */
+#define CRM_MAX_ALSO_MATCHED 20
+
 const char *const crm_status_names[] = {"self", "internal", "blocklisted", "invalid", "smart", "contact", "lead", "unresolved", NULL};
 
 /* Self (A3): the mailbox address, its aliases and the Salesforce user's email. */
@@ -31,32 +34,55 @@ static int cmp_person(const crm_person *x, const crm_person *y) {
     return strcmp(x->id, y->id);
 }
 
-static bool person_has(const crm_person *p, const char *address) {
-    for (size_t i = 0; i < p->n_norm; i++)
-        if (strcmp(p->norm[i].address, address) == 0) return true;
-    return false;
+static void sort_people(const crm_person **v, size_t n) {
+    /* Shell sort (gaps 3k+1): O(n^1.5) when thousands of records share one address */
+    size_t gap = 1;
+    while (gap < n / 3) gap = gap * 3 + 1;
+    for (; gap > 0; gap /= 3)
+        for (size_t i = gap; i < n; i++) {
+            const crm_person *x = v[i];
+            size_t j = i;
+            while (j >= gap && cmp_person(v[j - gap], x) > 0) { v[j] = v[j - gap]; j -= gap; }
+            v[j] = x;
+        }
 }
 
-static void sort_people(const crm_person **v, size_t n) {
-    for (size_t i = 1; i < n; i++) {
-        const crm_person *x = v[i];
-        size_t j = i;
-        while (j > 0 && cmp_person(v[j - 1], x) > 0) { v[j] = v[j - 1]; j--; }
-        v[j] = x;
+/* Records by normalised email (primary and, when enabled, alternates): one list per
+ * address, built once per request, so matching costs O(matches) per participant. */
+typedef struct person_node { const crm_person *p; struct person_node *next; } person_node;
+
+static crm_status index_people(crm_ctx *ctx, const crm_records *r, crm_strmap *ix) {
+    for (int lead = 0; lead < 2; lead++) {
+        size_t n = lead ? r->n_leads : r->n_contacts;
+        const crm_person *v = lead ? r->leads : r->contacts;
+        for (size_t i = n; i-- > 0;) { /* prepended: the lists end up in records order */
+            if (v[i].converted) continue;
+            for (size_t k = 0; k < v[i].n_norm; k++) {
+                bool dup = false; /* an address given twice on one record counts once */
+                for (size_t j = 0; j < k && !dup; j++) dup = strcmp(v[i].norm[j].address, v[i].norm[k].address) == 0;
+                if (dup) continue;
+                void **slot = crm_strmap_slot(ctx, ix, v[i].norm[k].address);
+                person_node *node = crm_arena_alloc(&ctx->arena, sizeof *node);
+                if (slot == NULL || node == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
+                node->p = &v[i];
+                node->next = *slot;
+                *slot = node;
+            }
+        }
     }
+    return CRM_OK;
 }
 
 /* M1-M3: the primary match and the others. */
-static crm_status match(crm_ctx *ctx, const crm_records *r, crm_participant *p) {
+static crm_status match(crm_ctx *ctx, const crm_strmap *ix, crm_participant *p) {
     size_t nc = 0, nl = 0;
-    for (size_t i = 0; i < r->n_contacts; i++) nc += person_has(&r->contacts[i], p->a.address);
-    for (size_t i = 0; i < r->n_leads; i++) nl += !r->leads[i].converted && person_has(&r->leads[i], p->a.address);
+    const person_node *list = crm_strmap_get(ix, p->a.address);
+    for (const person_node *x = list; x; x = x->next) { if (x->p->is_lead) nl++; else nc++; }
     if (nc + nl == 0) { p->status = ST_UNRESOLVED; return CRM_OK; }
     const crm_person **all = crm_arena_alloc(&ctx->arena, (nc + nl) * sizeof *all);
     if (all == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
-    size_t k = 0;
-    for (size_t i = 0; i < r->n_contacts; i++) if (person_has(&r->contacts[i], p->a.address)) all[k++] = &r->contacts[i];
-    for (size_t i = 0; i < r->n_leads; i++) if (!r->leads[i].converted && person_has(&r->leads[i], p->a.address)) all[k++] = &r->leads[i];
+    size_t kc = 0, kl = nc;
+    for (const person_node *x = list; x; x = x->next) all[x->p->is_lead ? kl++ : kc++] = x->p;
     sort_people(all, nc);
     sort_people(all + nc, nl);
     p->record = all[0];
@@ -79,6 +105,9 @@ crm_status crm_classify(crm_ctx *ctx, const crm_settings *s, const crm_records *
     out->v = crm_arena_alloc(&ctx->arena, (it->n_parties + 1) * sizeof *out->v);
     out->outbound = false;
     if (out->v == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
+    crm_strmap ix = {0}, seen = {0};
+    crm_status ist = index_people(ctx, r, &ix);
+    if (ist != CRM_OK) return ist;
     const char *smart = s->email.smart_address_domain;
     size_t smart_n = strlen(smart);
     if (smart_n && smart[0] == '@') { smart++; smart_n--; }
@@ -98,7 +127,15 @@ crm_status crm_classify(crm_ctx *ctx, const crm_settings *s, const crm_records *
         } else if (!p->a.valid) p->status = ST_INVALID;
         else if (crm_is_internal(s, &p->a)) p->status = ST_INTERNAL;
         else if ((p->blocked_by = crm_entries_match(&s->block_all, &p->a)) != NULL) p->status = ST_BLOCKLISTED;
-        else if ((st = match(ctx, r, p)) != CRM_OK) return st;
+        else {
+            /* an address seen before in this item: the same match */
+            void **slot = crm_strmap_slot(ctx, &seen, p->a.address);
+            if (slot == NULL) return ctx->err;
+            const crm_participant *prev = *slot;
+            if (prev) { p->status = prev->status; p->record = prev->record; p->also = prev->also; p->n_also = prev->n_also; }
+            else if ((st = match(ctx, &ix, p)) != CRM_OK) return st;
+            else *slot = p;
+        }
         if (pa->role == ROLE_FROM && p->status == ST_SELF) out->outbound = true;
     }
     return CRM_OK;
@@ -115,9 +152,9 @@ cJSON *crm_participants_json(crm_ctx *ctx, cJSON *parent, const char *key, const
         crm_o_str(ctx, o, "status", crm_status_names[p->status]);
         if (p->record) crm_o_str(ctx, o, "record_id", p->record->id);
         else if (p->smart_id) crm_o_str(ctx, o, "record_id", p->smart_id);
-        if (p->n_also) {
+        if (p->n_also) { /* the first CRM_MAX_ALSO_MATCHED, in M2 order */
             cJSON *a = crm_o_arr(ctx, o, "also_matched");
-            for (size_t k = 0; a && k < p->n_also; k++) crm_o_str(ctx, a, NULL, p->also[k]->id);
+            for (size_t k = 0; a && k < p->n_also && k < CRM_MAX_ALSO_MATCHED; k++) crm_o_str(ctx, a, NULL, p->also[k]->id);
         }
         if (p->blocked_by) crm_o_str(ctx, o, "blocked_by", p->blocked_by->text);
     }

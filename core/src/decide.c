@@ -31,23 +31,26 @@ static const char *service_kind(const crm_item *it) {
     return NULL;
 }
 
-/* Message-ids compared without <> and white space. */
-static bool same_msgid(const char *a, const char *b) {
-    while (*a && (crm_is_space(*a) || *a == '<')) a++;
-    while (*b && (crm_is_space(*b) || *b == '<')) b++;
-    size_t na = strlen(a), nb = strlen(b);
-    while (na && (crm_is_space(a[na - 1]) || a[na - 1] == '>')) na--;
-    while (nb && (crm_is_space(b[nb - 1]) || b[nb - 1] == '>')) nb--;
-    return na && na == nb && memcmp(a, b, na) == 0;
+/* A Message-ID without surrounding <> and white space, on the arena ("" when empty). */
+static const char *bare_msgid(crm_ctx *ctx, const char *m) {
+    size_t n = strlen(m);
+    while (n && (crm_is_space(*m) || *m == '<')) { m++; n--; }
+    while (n && (crm_is_space(m[n - 1]) || m[n - 1] == '>')) n--;
+    return crm_arena_strndup(&ctx->arena, m, n);
 }
 
 bool crm_push_id(crm_ctx *ctx, const char ***v, size_t *n, const char *id) {
     for (size_t i = 0; i < *n; i++) if (strcmp((*v)[i], id) == 0) return true;
-    const char **nv = crm_arena_alloc(&ctx->arena, (*n + 1) * sizeof *nv);
-    if (nv == NULL) { crm_fail(ctx, CRM_E_NOMEM, NULL, ""); return false; }
-    if (*n) memcpy(nv, *v, *n * sizeof *nv);
-    nv[(*n)++] = id;
-    *v = nv;
+    /* Salesforce links at most 50 people to a Task or an Event (S2): the first 50 */
+    if (*n >= CRM_MAX_LINKED_PEOPLE) return true;
+    if (*n == 0 || (*n & (*n - 1)) == 0) { /* capacity doubles at every power of two */
+        size_t cap = *n ? *n * 2 : 2;
+        const char **nv = crm_arena_alloc(&ctx->arena, cap * sizeof *nv);
+        if (nv == NULL) { crm_fail(ctx, CRM_E_NOMEM, NULL, ""); return false; }
+        if (*n) memcpy(nv, *v, *n * sizeof *nv);
+        *v = nv;
+    }
+    (*v)[(*n)++] = id;
     return true;
 }
 
@@ -87,6 +90,7 @@ static bool pick_who(crm_ctx *ctx, crm_decision *d, const crm_participant **lead
     *lead_p = NULL;
     for (size_t i = 0; i < d->pp.n; i++)
         if (d->pp.v[i].status == ST_CONTACT && !crm_push_id(ctx, &d->who, &d->n_who, d->pp.v[i].record->id)) return false;
+    if (d->n_who == CRM_MAX_LINKED_PEOPLE) crm_trace(ctx, "M4", "more Contacts than Salesforce links to one Task: the first %d in header order", CRM_MAX_LINKED_PEOPLE);
     if (d->n_who) return true;
     static const int inbound_order[] = {ROLE_FROM, ROLE_TO, ROLE_CC, ROLE_BCC};
     static const int outbound_order[] = {ROLE_TO, ROLE_CC, ROLE_BCC, ROLE_FROM};
@@ -130,23 +134,32 @@ const crm_saved *crm_find_saved(const crm_context *c, const char *key) {
     return NULL;
 }
 
-/* Whether `id` (a Message-ID named by the reply) is the saved email: by its Message-ID,
- * or, for an entry given by key only, by the K1 key of that Message-ID. */
-static bool names_saved(crm_ctx *ctx, const crm_settings *s, const char *id, const crm_saved *sv) {
-    if (id[0] == '\0') return false;
-    if (sv->message_id[0]) return same_msgid(id, sv->message_id);
-    const char *k = sv->key[0] ? crm_msgid_key(ctx, s, id) : NULL;
-    return k && strcmp(k, sv->key) == 0;
-}
-
-/* T4: a reply to a saved email within the window. */
+/* T4: a reply to a saved email within the window. The Message-IDs the reply names (and,
+ * for saved entries given by key only, their K1 keys) go into sets once, so a long
+ * References list against a long context costs one lookup per saved entry. */
 static const crm_saved *replied_to(crm_ctx *ctx, const crm_settings *s, const crm_item *it, const crm_context *c) {
+    crm_strset ids = {0}, keys = {0};
+    bool need_keys = false;
+    for (size_t i = 0; i < c->n_saved && !need_keys; i++) need_keys = c->saved[i].message_id[0] == '\0' && c->saved[i].key[0];
+    for (size_t k = 0; k <= it->n_references; k++) {
+        const char *b = bare_msgid(ctx, k == 0 ? it->in_reply_to : it->references[k - 1]);
+        if (b == NULL) { crm_fail(ctx, CRM_E_NOMEM, NULL, ""); return NULL; }
+        if (b[0] == '\0' || crm_strset_add(ctx, &ids, b) != 1) continue;
+        const char *key = need_keys ? crm_msgid_key(ctx, s, b) : NULL;
+        if ((key && crm_strset_add(ctx, &keys, key) < 0) || ctx->err) return NULL;
+    }
+    if (ids.n == 0) return NULL;
     for (size_t i = 0; i < c->n_saved; i++) {
         const crm_saved *sv = &c->saved[i];
-        bool named = names_saved(ctx, s, it->in_reply_to, sv);
-        for (size_t k = 0; k < it->n_references && !named; k++) named = names_saved(ctx, s, it->references[k], sv);
-        if (!named) continue;
-        if (!sv->has_date || !it->has_date) continue;
+        bool named;
+        if (sv->message_id[0]) {
+            const char *b = bare_msgid(ctx, sv->message_id);
+            if (b == NULL) { crm_fail(ctx, CRM_E_NOMEM, NULL, ""); return NULL; }
+            named = b[0] && crm_strset_has(&ids, b);
+        } else {
+            named = sv->key[0] && crm_strset_has(&keys, sv->key);
+        }
+        if (!named || !sv->has_date || !it->has_date) continue;
         int64_t age = it->date_t - sv->date_t;
         if (age >= 0 && age <= (int64_t)s->email.reply_window_days * 86400) return sv;
     }
@@ -176,8 +189,10 @@ static crm_status plan_creates(crm_ctx *ctx, const crm_settings *s, crm_decision
             const char *akey = crm_created_key(ctx, s, "account", x->p->a.registered[0] ? x->p->a.registered : x->p->a.domain);
             if (akey == NULL) return ctx->err;
             bool written = false; /* two new people at one new company: one Account */
-            for (const cJSON *w = writes->child; w && !written; w = w->next)
-                written = strcmp(cJSON_GetObjectItemCaseSensitive(w, "external_id")->valuestring, akey) == 0;
+            for (const cJSON *w = writes->child; w && !written; w = w->next) {
+                const cJSON *ext = cJSON_GetObjectItemCaseSensitive(w, "external_id");
+                written = cJSON_IsString(ext) && strcmp(ext->valuestring, akey) == 0;
+            }
             account_ref = crm_fmt(&ctx->arena, "ext:%s", akey);
             if (written) goto person;
             cJSON *w = crm_o_obj(ctx, writes, NULL);

@@ -34,9 +34,12 @@ crm_status crm_shape_email(crm_ctx *ctx, const crm_settings *s, const crm_item *
 /* Adds the decision's fields to `result` in the documented order. */
 void crm_decision_json(crm_ctx *ctx, const crm_decision *d, cJSON *result);
 const char *crm_company_from_domain(crm_ctx *ctx, const crm_addr *a);
+/* Salesforce links at most this many people to one Task or Event (S2). */
+#define CRM_MAX_LINKED_PEOPLE 50
+
 /* Shared by decide_email and decide_event (decide.c). */
 bool crm_has_category(const crm_item *it, const char *cat);       /* case-insensitive */
-bool crm_push_id(crm_ctx *ctx, const char ***v, size_t *n, const char *id); /* appends unless present */
+bool crm_push_id(crm_ctx *ctx, const char ***v, size_t *n, const char *id); /* appends unless present; at most CRM_MAX_LINKED_PEOPLE */
 const crm_saved *crm_find_saved(const crm_context *c, const char *key);
 /* M5: the freshest Opportunity owned by the user on the Account of a resolved Contact. */
 const crm_opp *crm_pick_opportunity(const crm_settings *s, const crm_records *r, const crm_decision *d);

@@ -93,6 +93,18 @@ bool crm_unicode_space(uint32_t cp);
 /* A lower-cased copy (ASCII and the mapping above) on the arena; NULL when out of memory. */
 char *crm_utf8_lower(crm_arena *ar, const char *s, size_t n);
 
+/* ---- a set of strings on the arena (the strings are not copied) ---- */
+typedef struct crm_strset { const char **v; size_t cap, n; } crm_strset;
+/* 1 when added, 0 when already there, -1 when out of memory (recorded on ctx). */
+int crm_strset_add(crm_ctx *ctx, crm_strset *s, const char *k);
+bool crm_strset_has(const crm_strset *s, const char *k);
+
+/* ---- a map from strings to pointers on the arena (keys are not copied) ---- */
+typedef struct crm_strmap { const char **k; void **v; size_t cap, n; } crm_strmap;
+/* The value slot of k, added (NULL) when missing; NULL only when out of memory. */
+void **crm_strmap_slot(crm_ctx *ctx, crm_strmap *m, const char *k);
+void *crm_strmap_get(const crm_strmap *m, const char *k);
+
 /* ---- time ---- */
 /* Parses RFC 3339 ("2026-11-20T10:00:00Z", "...+02:00", fractions allowed; 't'/'z' and a
  * space for 'T' accepted) into seconds since 1970 UTC. false when invalid. */

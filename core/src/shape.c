@@ -3,6 +3,9 @@
 #include "model.h"
 #include "decide.h"
 
+/* The most records one email is split into (F4). */
+#define CRM_MAX_PARTS 50
+
 static size_t u16(const char *s) { return crm_utf16_len(s, strlen(s)); }
 
 static const char *cut(crm_ctx *ctx, const char *s, size_t units) {
@@ -73,7 +76,11 @@ static size_t split(crm_ctx *ctx, const char *text, size_t limit, const char ***
     size_t off = 0;
     do {
         size_t take = crm_utf16_prefix(text + off, n - off, limit);
-        if (take == 0 && off < n) take = 1; /* cannot happen for limit >= 2 */
+        if (take == 0 && off < n) { /* a limit below one code point: take one whole code point */
+            size_t j = off;
+            crm_utf8_next(text, n, &j, NULL);
+            take = j - off;
+        }
         if (count == cap) {
             const char **nv = crm_arena_alloc(&ctx->arena, cap * 2 * sizeof *nv);
             if (nv == NULL) { crm_fail(ctx, CRM_E_NOMEM, NULL, ""); return 0; }
@@ -153,6 +160,13 @@ crm_status crm_shape_email(crm_ctx *ctx, const crm_settings *s, const crm_item *
     size_t nparts = 1;
     if (u16(text) > body_limit) {
         if (s->email.body_overflow == OVER_SPLIT) {
+            /* at most CRM_MAX_PARTS records for one email; beyond that the body is cut */
+            size_t units = u16(text);
+            if (units / body_limit + (units % body_limit != 0) > CRM_MAX_PARTS) {
+                text = cut(ctx, text, body_limit * CRM_MAX_PARTS);
+                if (text == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
+                crm_trace(ctx, "F4", "the body needs more than %d parts: it is cut after %d", CRM_MAX_PARTS, CRM_MAX_PARTS);
+            }
             nparts = split(ctx, text, body_limit, &parts);
             if (ctx->err) return ctx->err;
             crm_trace(ctx, "F4", "the body is split into %zu parts of at most %zu characters", nparts, body_limit);

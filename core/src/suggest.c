@@ -186,6 +186,7 @@ const char *crm_company_from_domain(crm_ctx *ctx, const crm_addr *a) {
 }
 
 crm_status crm_suggest(crm_ctx *ctx, const crm_settings *s, const crm_records *r, const crm_people *pp, crm_suggestions *out) {
+    crm_strset seen = {0};
     out->n = 0;
     out->v = crm_arena_alloc(&ctx->arena, (pp->n + 1) * sizeof *out->v);
     if (out->v == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
@@ -193,9 +194,9 @@ crm_status crm_suggest(crm_ctx *ctx, const crm_settings *s, const crm_records *r
         const crm_participant *p = &pp->v[i];
         if (p->status != ST_UNRESOLVED) continue;
         if (crm_is_role_local(p->a.local)) { crm_trace(ctx, "A6", "%s is a role address: not suggested", p->a.address); continue; }
-        bool dup = false;
-        for (size_t k = 0; k < out->n && !dup; k++) dup = strcmp(out->v[k].p->a.address, p->a.address) == 0;
-        if (dup) continue;
+        int fresh = crm_strset_add(ctx, &seen, p->a.address);
+        if (fresh < 0) return ctx->err;
+        if (fresh == 0) continue; /* N1: de-duplicated by address */
         crm_suggestion *sg = &out->v[out->n++];
         memset(sg, 0, sizeof *sg);
         sg->p = p;

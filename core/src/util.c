@@ -454,3 +454,75 @@ char *crm_utf8_lower(crm_arena *ar, const char *s, size_t n) {
     }
     return crm_buf_cstr(&b);
 }
+
+/* -------------------------------------------------------------- string set */
+static size_t str_hash(const char *k) {
+    size_t h = 2166136261u;
+    for (; *k; k++) h = (h ^ (unsigned char)*k) * 16777619u;
+    return h;
+}
+
+int crm_strset_add(crm_ctx *ctx, crm_strset *s, const char *k) {
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 16;
+        const char **nv = crm_arena_alloc(&ctx->arena, nc * sizeof *nv);
+        if (nv == NULL) { crm_fail(ctx, CRM_E_NOMEM, NULL, ""); return -1; }
+        memset(nv, 0, nc * sizeof *nv);
+        for (size_t i = 0; i < s->cap; i++) {
+            if (s->v[i] == NULL) continue;
+            size_t h = str_hash(s->v[i]) & (nc - 1);
+            while (nv[h]) h = (h + 1) & (nc - 1);
+            nv[h] = s->v[i];
+        }
+        s->v = nv;
+        s->cap = nc;
+    }
+    size_t h = str_hash(k) & (s->cap - 1);
+    for (; s->v[h]; h = (h + 1) & (s->cap - 1))
+        if (strcmp(s->v[h], k) == 0) return 0;
+    s->v[h] = k;
+    s->n++;
+    return 1;
+}
+
+bool crm_strset_has(const crm_strset *s, const char *k) {
+    if (s->cap == 0) return false;
+    for (size_t h = str_hash(k) & (s->cap - 1); s->v[h]; h = (h + 1) & (s->cap - 1))
+        if (strcmp(s->v[h], k) == 0) return true;
+    return false;
+}
+
+/* --------------------------------------------------------- string -> pointer */
+void **crm_strmap_slot(crm_ctx *ctx, crm_strmap *m, const char *k) {
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t nc = m->cap ? m->cap * 2 : 16;
+        const char **nk = crm_arena_alloc(&ctx->arena, nc * sizeof *nk);
+        void **nv = crm_arena_alloc(&ctx->arena, nc * sizeof *nv);
+        if (nk == NULL || nv == NULL) { crm_fail(ctx, CRM_E_NOMEM, NULL, ""); return NULL; }
+        memset(nk, 0, nc * sizeof *nk);
+        memset(nv, 0, nc * sizeof *nv);
+        for (size_t i = 0; i < m->cap; i++) {
+            if (m->k[i] == NULL) continue;
+            size_t h = str_hash(m->k[i]) & (nc - 1);
+            while (nk[h]) h = (h + 1) & (nc - 1);
+            nk[h] = m->k[i];
+            nv[h] = m->v[i];
+        }
+        m->k = nk;
+        m->v = nv;
+        m->cap = nc;
+    }
+    size_t h = str_hash(k) & (m->cap - 1);
+    for (; m->k[h]; h = (h + 1) & (m->cap - 1))
+        if (strcmp(m->k[h], k) == 0) return &m->v[h];
+    m->k[h] = k;
+    m->n++;
+    return &m->v[h];
+}
+
+void *crm_strmap_get(const crm_strmap *m, const char *k) {
+    if (m->cap == 0) return NULL;
+    for (size_t h = str_hash(k) & (m->cap - 1); m->k[h]; h = (h + 1) & (m->cap - 1))
+        if (strcmp(m->k[h], k) == 0) return m->v[h];
+    return NULL;
+}
