@@ -93,6 +93,7 @@ static crm_status parse(crm_ctx *ctx, const char *in, size_t len, crm_addr *out,
             else if (is_ctl((unsigned char)s[i])) return invalid(ctx, out, whole, whole_n, "a control character in the address");
         }
         if (i >= n) return invalid(ctx, out, whole, whole_n, "an unterminated quoted local part");
+        if (i == 1) return invalid(ctx, out, whole, whole_n, "the local part is empty");
         at = i + 1;
         if (at >= n || s[at] != '@') return invalid(ctx, out, whole, whole_n, "no '@' after the quoted local part");
     } else {

@@ -143,7 +143,7 @@ crm_status crm_entries_parse(crm_ctx *ctx, const char *text, size_t len, crm_ent
             er->index = *index;
             er->input = crm_arena_strndup(&ctx->arena, text + start, i - start);
             er->code = st;
-            er->message = crm_fmt(&ctx->arena, "entry %zu '%s': %s", *index, er->input ? er->input : "", why ? why : "");
+            er->message = crm_fmt_message(&ctx->arena, "entry %zu '%s': %s", *index, er->input ? er->input : "", why ? why : "");
             if (er->input == NULL || er->message == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
         } else if (crm_entries_add(ctx, out, &e) != CRM_OK) {
             return CRM_E_NOMEM;

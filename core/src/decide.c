@@ -449,6 +449,15 @@ static crm_status decide(crm_ctx *ctx, const crm_request *rq, cJSON *result, boo
                 }
                 crm_trace(ctx, "E9", "creating %zu record(s) for unresolved participants (email.unresolved %s)", d.n_who,
                           s.email.unresolved == UNRES_SMART ? "smart" : "create");
+                /* M6/M7 hold for created Contacts too: a free-mail Contact gets no Account */
+                bool lead_made = false;
+                for (const cJSON *w = d.writes->child; w; w = w->next)
+                    lead_made = lead_made || strcmp(cJSON_GetObjectItemCaseSensitive(w, "sobject")->valuestring, "Lead") == 0;
+                if (!lead_made && s.email.link_opportunities && (d.what == NULL || d.what[0] == '\0')) {
+                    crm_trace(ctx, "M6", "link_opportunities is on and the Contact to create has no Account");
+                    skip(&d, "no_business_record");
+                    goto done;
+                }
             }
         } else if (lead == NULL) {
             if (smart_what) d.what = smart_what;

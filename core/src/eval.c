@@ -96,6 +96,10 @@ static crm_status prescan(crm_ctx *ctx, const char *req, size_t len, const char 
         if (c == NULL) return crm_fail(ctx, CRM_E_NOMEM, NULL, "");
         *clean = c;
         *clean_len = strlen(c);
+        /* a replacement character takes 3 bytes: the limits hold for the cleaned text too */
+        if (*clean_len > CRM_MAX_REQUEST_BYTES)
+            return crm_fail(ctx, CRM_E_TOO_LARGE, NULL, "the request is over 16 MiB once invalid UTF-8 is replaced");
+        return prescan(ctx, c, *clean_len, clean, clean_len);
     }
     return CRM_OK;
 }

@@ -50,6 +50,8 @@ struct crm_ctx {
  * (int), %ld (long), %zu (size_t) and %%. */
 crm_status crm_fail(crm_ctx *ctx, crm_status code, const crm_path *path, const char *fmt, ...);
 char *crm_fmt(crm_arena *ar, const char *fmt, ...);
+/* The same for messages: %s arguments are cut at 200 bytes ("..."). */
+char *crm_fmt_message(crm_arena *ar, const char *fmt, ...);
 char *crm_vfmt(crm_arena *ar, const char *fmt, va_list ap);
 char *crm_path_render(crm_arena *ar, const crm_path *p);
 /* Adds a trace entry; the note is formatted like crm_fail. Out of memory is recorded. */
@@ -126,6 +128,7 @@ crm_status crm_j_str(crm_ctx *ctx, const cJSON *obj, const char *key, const crm_
 crm_status crm_j_bool(crm_ctx *ctx, const cJSON *obj, const char *key, const crm_path *p, bool *out);
 /* Bounds must fit 32 bits: `long` is 32-bit in wasm32, and both builds must agree. */
 crm_status crm_j_int(crm_ctx *ctx, const cJSON *obj, const char *key, const crm_path *p, long lo, long hi, long *out);
+crm_status crm_j_int_value(crm_ctx *ctx, const cJSON *v, const crm_path *at, const char *key, long lo, long hi, long *out);
 crm_status crm_j_strs(crm_ctx *ctx, const cJSON *obj, const char *key, const crm_path *p, const char ***out, size_t *n);
 /* An enum string: *out gets the index in `names` (NULL-terminated). Bad values: E_RANGE. */
 crm_status crm_j_enum(crm_ctx *ctx, const cJSON *obj, const char *key, const crm_path *p, const char *const *names, int *out);

@@ -58,19 +58,22 @@ crm_status crm_j_bool(crm_ctx *ctx, const cJSON *obj, const char *key, const crm
     return CRM_OK;
 }
 
+crm_status crm_j_int_value(crm_ctx *ctx, const cJSON *v, const crm_path *cp, const char *key, long lo, long hi, long *out) {
+    if (!cJSON_IsNumber(v)) return crm_fail(ctx, CRM_E_TYPE, cp, "'%s' must be a whole number, got %s", key, type_name(v));
+    double d = v->valuedouble;
+    if (d != d || d - d != 0.0) return crm_fail(ctx, CRM_E_TYPE, cp, "'%s' must be a whole number", key);
+    if (d < (double)lo || d > (double)hi) /* whole or not: out of range is E_RANGE */
+        return crm_fail(ctx, CRM_E_RANGE, cp, "'%s' must be from %ld to %ld", key, lo, hi);
+    if (d != (double)(long)d) return crm_fail(ctx, CRM_E_TYPE, cp, "'%s' must be a whole number", key);
+    *out = (long)d;
+    return CRM_OK;
+}
+
 crm_status crm_j_int(crm_ctx *ctx, const cJSON *obj, const char *key, const crm_path *p, long lo, long hi, long *out) {
     const cJSON *v = crm_j_get(obj, key);
     if (v == NULL) return CRM_OK;
     crm_path cp = CRM_PATH_KEY(p, key);
-    if (!cJSON_IsNumber(v)) return crm_fail(ctx, CRM_E_TYPE, &cp, "'%s' must be a whole number, got %s", key, type_name(v));
-    double d = v->valuedouble;
-    if (d != d || d < -9.0e15 || d > 9.0e15 || d != (double)(long long)d)
-        return crm_fail(ctx, CRM_E_TYPE, &cp, "'%s' must be a whole number", key);
-    long long x = (long long)d;
-    if (x < lo || x > hi)
-        return crm_fail(ctx, CRM_E_RANGE, &cp, "'%s' must be from %ld to %ld", key, lo, hi);
-    *out = (long)x;
-    return CRM_OK;
+    return crm_j_int_value(ctx, v, &cp, key, lo, hi, out);
 }
 
 crm_status crm_j_strs(crm_ctx *ctx, const cJSON *obj, const char *key, const crm_path *p, const char ***out, size_t *n) {

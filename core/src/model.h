@@ -65,7 +65,7 @@ typedef struct crm_settings {
     const char *user_id, *mailbox, *salesforce_email;
     const char **aliases; size_t n_aliases;
     crm_entries internal_domains;
-    const char **freemail_extra; size_t n_freemail_extra;
+    crm_entries freemail_extra; /* domain and .suffix entries (A5) */
     crm_entries block_org, block_user, block_all;
     struct {
         int mode, direction; unsigned folders; int unresolved, create_kind, record_type;

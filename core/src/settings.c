@@ -15,7 +15,9 @@ static const char *const subj_names[] = {"skip", "truncate", NULL};
 static const char *const body_names[] = {"split", "truncate", NULL};
 static const char *const contacts_names[] = {"all", "mine", "view", "off", NULL};
 
-typedef enum { T_STR, T_INT, T_BOOL, T_ENUM, T_STRS, T_ENTRIES, T_FOLDERS, T_LIMITS, T_OBJ } stype;
+/* T_ADDR(S): address(es), validated (A2) and kept as given; T_DOMAIN: a domain, normalised;
+ * T_ENTRIES: blocklist entries (B2); T_DOMAINS: entries that must be domains or .suffixes. */
+typedef enum { T_STR, T_INT, T_BOOL, T_ENUM, T_STRS, T_ENTRIES, T_DOMAINS, T_FOLDERS, T_LIMITS, T_OBJ, T_ADDR, T_ADDRS, T_DOMAIN } stype;
 typedef struct sdef {
     const char *section; /* NULL: top level */
     const char *key;
@@ -31,11 +33,11 @@ static const sdef defs[] = {
     {NULL, "utc_offset_minutes", T_INT, F(utc_offset_minutes), -840, 840, NULL},
     {NULL, "user", T_OBJ, 0, 0, 0, NULL},
     {"user", "id", T_STR, F(user_id), 0, 0, NULL},
-    {"user", "mailbox", T_STR, F(mailbox), 0, 0, NULL},
-    {"user", "aliases", T_STRS, F(aliases), 0, 0, NULL},
-    {"user", "salesforce_email", T_STR, F(salesforce_email), 0, 0, NULL},
-    {NULL, "internal_domains", T_ENTRIES, F(internal_domains), 0, 0, NULL},
-    {NULL, "freemail_extra", T_STRS, F(freemail_extra), 0, 0, NULL},
+    {"user", "mailbox", T_ADDR, F(mailbox), 0, 0, NULL},
+    {"user", "aliases", T_ADDRS, F(aliases), 0, 0, NULL},
+    {"user", "salesforce_email", T_ADDR, F(salesforce_email), 0, 0, NULL},
+    {NULL, "internal_domains", T_DOMAINS, F(internal_domains), 0, 0, NULL},
+    {NULL, "freemail_extra", T_DOMAINS, F(freemail_extra), 0, 0, NULL},
     {NULL, "blocklist", T_OBJ, 0, 0, 0, NULL},
     {"blocklist", "org", T_ENTRIES, F(block_org), 0, 0, NULL},
     {"blocklist", "user", T_ENTRIES, F(block_user), 0, 0, NULL},
@@ -59,8 +61,8 @@ static const sdef defs[] = {
     {"email", "max_attachment_bytes", T_INT, F(email.max_attachment_bytes), 1, 26214400, NULL},
     {"email", "save_category", T_STR, F(email.save_category), 0, 0, NULL},
     {"email", "exclude_category", T_STR, F(email.exclude_category), 0, 0, NULL},
-    {"email", "smart_address_domain", T_STR, F(email.smart_address_domain), 0, 0, NULL},
-    {"email", "do_not_record_address", T_STR, F(email.do_not_record_address), 0, 0, NULL},
+    {"email", "smart_address_domain", T_DOMAIN, F(email.smart_address_domain), 0, 0, NULL},
+    {"email", "do_not_record_address", T_ADDR, F(email.do_not_record_address), 0, 0, NULL},
     {NULL, "events", T_OBJ, 0, 0, 0, NULL},
     {"events", "meetings", T_BOOL, F(events.meetings), 0, 0, NULL},
     {"events", "appointments", T_BOOL, F(events.appointments), 0, 0, NULL},
@@ -135,6 +137,38 @@ static crm_status apply_one(crm_ctx *ctx, crm_settings *s, const sdef *d, const 
     const cJSON *v = crm_j_get(obj, d->key);
     switch (d->type) {
     case T_STR: return crm_j_str(ctx, obj, d->key, p, (const char **)(void *)(base + d->off));
+    case T_ADDR:
+    case T_ADDRS: {
+        const char *one = NULL, **many = NULL;
+        size_t n = 0;
+        crm_status st = d->type == T_ADDR ? crm_j_str(ctx, obj, d->key, p, &one) : crm_j_strs(ctx, obj, d->key, p, &many, &n);
+        if (st != CRM_OK || (one == NULL && many == NULL)) return st;
+        for (size_t i = 0; i < (one ? 1 : n); i++) {
+            const char *a = one ? one : many[i];
+            crm_addr x;
+            if (a[0] == '\0') continue;
+            if ((st = crm_addr_parse_plain(ctx, a, strlen(a), &x)) != CRM_OK) return st;
+            crm_path ip = CRM_PATH_IDX(&kp, i);
+            if (!x.valid) return crm_fail(ctx, CRM_E_BAD_ADDRESS, one ? &kp : &ip, "'%s' is not a valid address: %s", a, x.why);
+        }
+        if (one) *(const char **)(void *)(base + d->off) = one;
+        else { *(const char ***)(void *)(base + d->off) = many; *(size_t *)(void *)(base + d->off + sizeof(const char **)) = n; }
+        return CRM_OK;
+    }
+    case T_DOMAIN: {
+        const char *v0 = NULL;
+        crm_status st = crm_j_str(ctx, obj, d->key, p, &v0);
+        if (st != CRM_OK || v0 == NULL) return st;
+        const char *v1 = v0[0] == '@' ? v0 + 1 : v0;
+        if (v1[0] == '\0') { *(const char **)(void *)(base + d->off) = ""; return CRM_OK; }
+        crm_entry e;
+        const char *why = NULL;
+        st = crm_entry_parse_token(ctx, v1, strlen(v1), &e, &why);
+        if (st == CRM_OK && e.kind != CRM_ENTRY_DOMAIN) { st = CRM_E_BAD_ENTRY; why = "a domain is expected here"; }
+        if (st != CRM_OK) return ctx->err ? ctx->err : crm_fail(ctx, st, &kp, "'%s': %s", v0, why ? why : "not a domain");
+        *(const char **)(void *)(base + d->off) = e.value;
+        return CRM_OK;
+    }
     case T_BOOL: return crm_j_bool(ctx, obj, d->key, p, (bool *)(void *)(base + d->off));
     case T_INT: return crm_j_int(ctx, obj, d->key, p, d->lo, d->hi, (long *)(void *)(base + d->off));
     case T_ENUM: return crm_j_enum(ctx, obj, d->key, p, d->names, (int *)(void *)(base + d->off));
@@ -161,6 +195,7 @@ static crm_status apply_one(crm_ctx *ctx, crm_settings *s, const sdef *d, const 
         *(unsigned *)(void *)(base + d->off) = mask;
         return CRM_OK;
     }
+    case T_DOMAINS:
     case T_ENTRIES: {
         const char **texts = NULL;
         size_t n = 0;
@@ -173,10 +208,12 @@ static crm_status apply_one(crm_ctx *ctx, crm_settings *s, const sdef *d, const 
             size_t idx = 0;
             st = crm_entries_parse(ctx, texts[i], strlen(texts[i]), list, &errs, &idx);
             if (st != CRM_OK) return st;
-            if (errs.n) {
-                crm_path ip = CRM_PATH_IDX(&kp, i);
-                return crm_fail(ctx, errs.v[0].code, &ip, "%s", errs.v[0].message);
-            }
+            crm_path ip = CRM_PATH_IDX(&kp, i);
+            if (errs.n) return crm_fail(ctx, errs.v[0].code, &ip, "%s", errs.v[0].message);
+            if (d->type == T_DOMAINS)
+                for (size_t k = 0; k < list->n; k++)
+                    if (list->v[k].kind == CRM_ENTRY_ADDRESS)
+                        return crm_fail(ctx, CRM_E_BAD_ENTRY, &ip, "'%s' is an address; '%s' takes domains ('acme.com', or '.acme.com' with its subdomains)", list->v[k].text, d->key);
         }
         return CRM_OK;
     }
@@ -191,8 +228,10 @@ static crm_status apply_one(crm_ctx *ctx, crm_settings *s, const sdef *d, const 
             const char *dot = strchr(c->string, '.');
             if (dot == NULL || dot == c->string || dot[1] == '\0')
                 return crm_fail(ctx, CRM_E_UNKNOWN_SETTING, &cp, "field limit '%s' must be named Object.Field", c->string);
+            for (const cJSON *e = v->child; e != c; e = e->next)
+                if (strcmp(e->string, c->string) == 0) return crm_fail(ctx, CRM_E_JSON, &cp, "field '%s' appears twice", c->string);
             long val = 0;
-            crm_status st = crm_j_int(ctx, v, c->string, &kp, 1, 1000000, &val);
+            crm_status st = crm_j_int_value(ctx, c, &cp, c->string, 1, 1000000, &val);
             if (st != CRM_OK) return st;
             lim[i].name = c->string;
             lim[i].limit = val;
@@ -268,12 +307,9 @@ crm_status crm_settings_finish(crm_ctx *ctx, crm_settings *s) {
     for (size_t i = 0; i < s->block_user.n; i++)
         if (crm_entries_add(ctx, &s->block_all, &s->block_user.v[i]) != CRM_OK) return CRM_E_NOMEM;
     memset(&s->self_mailbox, 0, sizeof s->self_mailbox);
-    crm_path sp = CRM_PATH_KEY(NULL, "settings"), up = CRM_PATH_KEY(&sp, "user");
     if (s->mailbox[0]) {
         if (crm_addr_parse_plain(ctx, s->mailbox, strlen(s->mailbox), &s->self_mailbox) != CRM_OK) return ctx->err;
-        crm_path mp = CRM_PATH_KEY(&up, "mailbox");
-        if (!s->self_mailbox.valid)
-            return crm_fail(ctx, CRM_E_BAD_ADDRESS, &mp, "the mailbox address '%s' is not valid: %s", s->mailbox, s->self_mailbox.why);
+
     }
     /* A3: mailbox, aliases and the Salesforce user's email, normalised once */
     s->self = crm_arena_alloc(&ctx->arena, (s->n_aliases + 2) * sizeof *s->self);
@@ -285,11 +321,7 @@ crm_status crm_settings_finish(crm_ctx *ctx, crm_settings *s) {
         crm_addr a;
         if (raw[0] == '\0') continue;
         if (crm_addr_parse_plain(ctx, raw, strlen(raw), &a) != CRM_OK) return ctx->err;
-        if (!a.valid) {
-            crm_path ap = CRM_PATH_KEY(&up, i == 0 ? "salesforce_email" : "aliases"), ip = CRM_PATH_IDX(&ap, i - 1);
-            return crm_fail(ctx, CRM_E_BAD_ADDRESS, i == 0 ? &ap : &ip, "'%s' is not a valid address: %s", raw, a.why);
-        }
-        s->self[s->n_self++] = a.address;
+        if (a.valid) s->self[s->n_self++] = a.address; /* validated when applied */
     }
     return CRM_OK;
 }
@@ -312,18 +344,9 @@ long crm_field_limit(const crm_settings *s, const char *name, long dflt) {
 }
 
 bool crm_is_freemail(const crm_settings *s, const char *domain) {
-    size_t n = strlen(domain);
-    if (crm_freemail_bundled(domain, n)) return true;
-    for (size_t i = 0; i < s->n_freemail_extra; i++) {
-        const char *e = s->freemail_extra[i];
-        bool suffix = e[0] == '.';
-        if (e[0] == '@' || e[0] == '.') e++;
-        if (crm_strcaseeq(e, domain)) return true;
-        /* ".domain" covers its subdomains, as in blocklists (B2) */
-        size_t en = strlen(e);
-        if (suffix && n > en && domain[n - en - 1] == '.' && crm_strcaseeq(e, domain + n - en)) return true;
-    }
-    return false;
+    if (crm_freemail_bundled(domain, strlen(domain))) return true;
+    /* freemail_extra: "gmail.com" exact, ".gmail.com" with its subdomains (as in B2) */
+    return crm_entries_match_domain(&s->freemail_extra, domain) != NULL;
 }
 
 /* ------------------------------------------------------------------ output */
@@ -339,12 +362,16 @@ static void section_json(crm_ctx *ctx, const crm_settings *s, const char *sectio
         if ((section == NULL) != (d->section == NULL) || (section && strcmp(section, d->section) != 0)) continue;
         const void *f = base + d->off;
         switch (d->type) {
-        case T_STR: crm_o_str(ctx, obj, d->key, *(const char *const *)f); break;
+        case T_STR:
+        case T_ADDR:
+        case T_DOMAIN: crm_o_str(ctx, obj, d->key, *(const char *const *)f); break;
         case T_BOOL: crm_o_bool(ctx, obj, d->key, *(const bool *)f); break;
         case T_INT: crm_o_int(ctx, obj, d->key, *(const long *)f); break;
         case T_ENUM: crm_o_str(ctx, obj, d->key, d->names[*(const int *)f]); break;
+        case T_ADDRS:
         case T_STRS: crm_o_strs(ctx, obj, d->key, *(const char *const *const *)f, *(const size_t *)(const void *)(base + d->off + sizeof(const char **))); break;
-        case T_ENTRIES: entries_json(ctx, obj, d->key, (const crm_entries *)f); break;
+        case T_ENTRIES:
+        case T_DOMAINS: entries_json(ctx, obj, d->key, (const crm_entries *)f); break;
         case T_FOLDERS: {
             cJSON *a = crm_o_arr(ctx, obj, d->key);
             for (int k = 0; a && crm_folder_names[k]; k++)

@@ -96,13 +96,27 @@ char *crm_buf_cstr(crm_buf *b) {
 }
 
 /* --------------------------------------------------------------- formatting */
-char *crm_vfmt(crm_arena *ar, const char *fmt, va_list ap) {
+/* `cap` > 0: a %s argument longer than cap bytes is cut (on a code point boundary) and
+ * marked "...", so an error message never echoes megabytes of input. */
+static char *vfmt(crm_arena *ar, const char *fmt, va_list ap, size_t cap) {
     crm_buf b;
     crm_buf_init(&b, ar);
     for (const char *f = fmt; *f; f++) {
         if (*f != '%') { crm_buf_putc(&b, *f); continue; }
         f++;
-        if (*f == 's') { const char *s = va_arg(ap, const char *); crm_buf_puts(&b, s ? s : "(null)"); }
+        if (*f == 's') {
+            const char *s = va_arg(ap, const char *);
+            if (s == NULL) s = "(null)";
+            size_t n = strlen(s);
+            if (cap && n > cap) {
+                size_t k = cap;
+                while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+                crm_buf_put(&b, s, k);
+                crm_buf_puts(&b, "...");
+            } else {
+                crm_buf_put(&b, s, n);
+            }
+        }
         else if (*f == 'd') crm_buf_putl(&b, va_arg(ap, int));
         else if (*f == 'l' && f[1] == 'd') { f++; crm_buf_putl(&b, va_arg(ap, long)); }
         else if (*f == 'z' && f[1] == 'u') { f++; crm_buf_putl(&b, (long)va_arg(ap, size_t)); }
@@ -110,6 +124,18 @@ char *crm_vfmt(crm_arena *ar, const char *fmt, va_list ap) {
         else if (*f == '\0') break;
     }
     return crm_buf_cstr(&b);
+}
+
+char *crm_vfmt(crm_arena *ar, const char *fmt, va_list ap) { return vfmt(ar, fmt, ap, 0); }
+
+#define CRM_MESSAGE_ARG_MAX 200
+
+char *crm_fmt_message(crm_arena *ar, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vfmt(ar, fmt, ap, CRM_MESSAGE_ARG_MAX);
+    va_end(ap);
+    return s;
 }
 
 char *crm_fmt(crm_arena *ar, const char *fmt, ...) {
@@ -146,7 +172,7 @@ crm_status crm_fail(crm_ctx *ctx, crm_status code, const crm_path *path, const c
     if (code == CRM_E_NOMEM) { ctx->err_msg = NULL; ctx->err_path = NULL; return code; }
     va_list ap;
     va_start(ap, fmt);
-    ctx->err_msg = crm_vfmt(&ctx->arena, fmt, ap);
+    ctx->err_msg = vfmt(&ctx->arena, fmt, ap, CRM_MESSAGE_ARG_MAX);
     va_end(ap);
     ctx->err_path = path ? crm_path_render(&ctx->arena, path) : NULL;
     if (ctx->err_msg == NULL || (path && ctx->err_path == NULL)) ctx->err = CRM_E_NOMEM;
@@ -164,7 +190,7 @@ void crm_trace(crm_ctx *ctx, const char *rule, const char *fmt, ...) {
     }
     va_list ap;
     va_start(ap, fmt);
-    char *note = crm_vfmt(&ctx->arena, fmt, ap);
+    char *note = vfmt(&ctx->arena, fmt, ap, CRM_MESSAGE_ARG_MAX);
     va_end(ap);
     if (note == NULL) { crm_fail(ctx, CRM_E_NOMEM, NULL, ""); return; }
     ctx->trace[ctx->trace_n].rule = rule;

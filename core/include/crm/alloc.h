@@ -1,6 +1,9 @@
-/* crm/alloc.h: the explicit allocator. Every allocation the core makes goes through one
- * of these, so an embedder (or a test) can count allocations or fail the N-th one. A
- * failed allocation is reported as CRM_E_NOMEM, never an abort. */
+/* crm/alloc.h: the explicit allocator. The core's own allocations (its per-request arena,
+ * contexts and responses) go through one of these, so an embedder (or a test) can count
+ * them or fail the N-th one. The JSON trees of a request and a response are cJSON's, which
+ * allocates through its own process-wide hooks (cJSON_InitHooks; malloc by default): an
+ * embedder that must account for every byte sets those hooks too. A failed allocation,
+ * ours or cJSON's, is reported as CRM_E_NOMEM, never an abort. */
 #ifndef CRM_ALLOC_H
 #define CRM_ALLOC_H
 #include <stddef.h>
