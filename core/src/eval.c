@@ -56,7 +56,7 @@ static const char *const envelope_keys[] = {"op", "settings", "records", "item",
 
 /* Checks the limits before parsing: nesting depth, string length. Returns CRM_OK, or the
  * error recorded on ctx. `clean` gets a copy with invalid UTF-8 replaced when needed. */
-static crm_status prescan(crm_ctx *ctx, const char *req, size_t len, const char **clean, size_t *clean_len) {
+static crm_status prescan(crm_ctx *ctx, const char *req, size_t len, const char **clean, size_t *clean_len, bool may_clean) {
     size_t depth = 0, i = 0;
     bool needs_clean = false;
     *clean = req;
@@ -67,7 +67,9 @@ static crm_status prescan(crm_ctx *ctx, const char *req, size_t len, const char 
             size_t start = ++i;
             while (i < len && req[i] != '"') {
                 unsigned char d = (unsigned char)req[i];
-                if (d == '\\') i++;
+                /* an escape takes the next byte when it is ASCII (JSON escapes are); a byte
+                 * >= 0x80 after a backslash is decoded as text (and cJSON refuses it) */
+                if (d == '\\' && i + 1 < len && (unsigned char)req[i + 1] < 0x80) i++;
                 else if (d >= 0x80) {
                     bool bad = false;
                     crm_utf8_next(req, len, &i, &bad);
@@ -89,7 +91,7 @@ static crm_status prescan(crm_ctx *ctx, const char *req, size_t len, const char 
         }
         i++;
     }
-    if (needs_clean) {
+    if (needs_clean && may_clean) {
         /* Invalid UTF-8 inside strings is replaced by U+FFFD, so every response is valid
          * UTF-8 and both builds print the same bytes (docs/rules-decisions.md). */
         char *c = crm_utf8_clean(&ctx->arena, req, len);
@@ -99,7 +101,7 @@ static crm_status prescan(crm_ctx *ctx, const char *req, size_t len, const char 
         /* a replacement character takes 3 bytes: the limits hold for the cleaned text too */
         if (*clean_len > CRM_MAX_REQUEST_BYTES)
             return crm_fail(ctx, CRM_E_TOO_LARGE, NULL, "the request is over 16 MiB once invalid UTF-8 is replaced");
-        return prescan(ctx, c, *clean_len, clean, clean_len);
+        return prescan(ctx, c, *clean_len, clean, clean_len, false);
     }
     return CRM_OK;
 }
@@ -143,7 +145,7 @@ static crm_status run(crm_ctx *ctx, const char *request, size_t len, cJSON **res
     if (len > CRM_MAX_REQUEST_BYTES)
         return crm_fail(ctx, CRM_E_TOO_LARGE, NULL, "the request is %zu bytes; the limit is 16 MiB", len);
     const char *text;
-    crm_status st = prescan(ctx, request, len, &text, &len);
+    crm_status st = prescan(ctx, request, len, &text, &len, true);
     if (st != CRM_OK) return st;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
