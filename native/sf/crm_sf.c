@@ -18,6 +18,7 @@ struct crm_sf {
     CURL *curl;
     long used, max, calls;
     unsigned rng;
+    cJSON *describe;          /* {"Task": {"at": <time>, "limits": {...}}}: field lengths change rarely */
     char err[512];
 };
 
@@ -352,6 +353,7 @@ void crm_sf_close(crm_sf *sf) {
     if (sf->refresh_token) memset(sf->refresh_token, 0, strlen(sf->refresh_token));
     free(sf->login_url); free(sf->client_id); free(sf->client_secret); free(sf->refresh_token);
     free(sf->ca_file); free(sf->alt_fields); free(sf->access_token); free(sf->instance_url);
+    cJSON_Delete(sf->describe);
     free(sf);
 }
 
@@ -642,7 +644,26 @@ crm_sf_status crm_sf_create(crm_sf *sf, const cJSON *records, cJSON **results) {
     return collection(sf, "POST", path, NULL, records, results);
 }
 
+/* Field lengths are read once per object and kept for six hours: a daemon that syncs
+ * every mailbox every 30 minutes does not spend API calls describing the same objects. */
+#define CRM_SF_DESCRIBE_TTL (6 * 3600)
+
+static void merge_limits(cJSON *limits, const cJSON *from) {
+    const cJSON *v;
+    cJSON_ArrayForEach(v, from) {
+        cJSON_DeleteItemFromObjectCaseSensitive(limits, v->string);
+        cJSON_AddNumberToObject(limits, v->string, v->valuedouble);
+    }
+}
+
 crm_sf_status crm_sf_field_limits(crm_sf *sf, const char *sobject, cJSON *limits) {
+    time_t now = time(NULL);
+    const cJSON *hit = cJSON_GetObjectItemCaseSensitive(sf->describe, sobject);
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(hit, "at");
+    if (cJSON_IsNumber(at) && now - (time_t)at->valuedouble < CRM_SF_DESCRIBE_TTL) {
+        merge_limits(limits, cJSON_GetObjectItemCaseSensitive(hit, "limits"));
+        return CRM_SF_OK;
+    }
     char path[256];
     snprintf(path, sizeof path, "/services/data/v%s/sobjects/%s/describe", sf->version, sobject);
     membuf r;
@@ -651,6 +672,7 @@ crm_sf_status crm_sf_field_limits(crm_sf *sf, const char *sobject, cJSON *limits
     if (st != CRM_SF_OK) { mb_free(&r); return st; }
     cJSON *j = NULL;
     if ((st = parse_json(sf, &r, &j)) != CRM_SF_OK) return st;
+    cJSON *found = cJSON_CreateObject();
     const cJSON *f;
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(j, "fields")) {
         const cJSON *len = cJSON_GetObjectItemCaseSensitive(f, "length");
@@ -658,10 +680,16 @@ crm_sf_status crm_sf_field_limits(crm_sf *sf, const char *sobject, cJSON *limits
         if (cJSON_IsNumber(len) && len->valuedouble > 0 && name[0]) {
             char key[300];
             snprintf(key, sizeof key, "%s.%s", sobject, name);
-            cJSON_DeleteItemFromObjectCaseSensitive(limits, key);
-            cJSON_AddNumberToObject(limits, key, len->valuedouble);
+            cJSON_AddNumberToObject(found, key, len->valuedouble);
         }
     }
     cJSON_Delete(j);
+    merge_limits(limits, found);
+    if (sf->describe == NULL) sf->describe = cJSON_CreateObject();
+    cJSON *entry = cJSON_CreateObject();
+    cJSON_AddNumberToObject(entry, "at", (double)now);
+    cJSON_AddItemToObject(entry, "limits", found);
+    cJSON_DeleteItemFromObjectCaseSensitive(sf->describe, sobject);
+    cJSON_AddItemToObject(sf->describe, sobject, entry);
     return CRM_SF_OK;
 }

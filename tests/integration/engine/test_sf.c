@@ -155,6 +155,12 @@ int main(int argc, char **argv) {
     const cJSON *subj = cJSON_GetObjectItemCaseSensitive(limits, "Task.Subject");
     CHECK(cJSON_IsNumber(subj) && subj->valuedouble == 255);
     cJSON_Delete(limits);
+    /* described once: the second call answers from the handle's cache, no API call */
+    limits = cJSON_CreateObject();
+    calls = crm_sf_calls(sf);
+    CHECK(crm_sf_field_limits(sf, "Task", limits) == CRM_SF_OK && crm_sf_calls(sf) == calls);
+    CHECK(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(limits, "Task.Subject")));
+    cJSON_Delete(limits);
 
     /* a record-level failure is reported per record, not as a call failure */
     cJSON *badrec = cJSON_CreateArray();
