@@ -439,12 +439,14 @@ crm_store_status crm_store_org_add(crm_store *s, const crm_store_org *org, int64
 static const char SQL_ORG_FIND[] = "SELECT id FROM orgs WHERE name = ?1";
 static const char SQL_MAILBOX_FIND[] = "SELECT id FROM mailboxes WHERE name = ?1";
 
-static crm_store_status find_id(crm_store *s, const char *sql, const char *name, const char *what, int64_t *id) {
+/* The id of the row `sql` finds for `name` (?1) and, when scope > 0, the scope id (?2). */
+static crm_store_status find_id(crm_store *s, const char *sql, const char *name, int64_t scope, const char *what, int64_t *id) {
     ENTER(s);
     if (empty(name)) return fail(s, CRM_STORE_E_INVALID, "no %s name given", what);
     sqlite3_stmt *st = prep(s, sql);
     if (st == NULL) return CRM_STORE_E_INTERNAL;
     bind_text(st, 1, name);
+    if (scope > 0) sqlite3_bind_int64(st, 2, scope);
     int rc = sqlite3_step(st);
     crm_store_status r = CRM_STORE_OK;
     if (rc == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
@@ -455,25 +457,13 @@ static crm_store_status find_id(crm_store *s, const char *sql, const char *name,
 }
 
 crm_store_status crm_store_org_find(crm_store *s, const char *name, int64_t *id) {
-    return find_id(s, SQL_ORG_FIND, name, "org", id);
+    return find_id(s, SQL_ORG_FIND, name, 0, "org", id);
 }
 
 static const char SQL_USER_FIND[] = "SELECT id FROM users WHERE email = ?1 AND org_id = ?2";
 
 crm_store_status crm_store_user_find(crm_store *s, int64_t org_id, const char *email, int64_t *id) {
-    ENTER(s);
-    if (empty(email)) return fail(s, CRM_STORE_E_INVALID, "no user email given");
-    sqlite3_stmt *st = prep(s, SQL_USER_FIND);
-    if (st == NULL) return CRM_STORE_E_INTERNAL;
-    bind_text(st, 1, email);
-    sqlite3_bind_int64(st, 2, org_id);
-    int rc = sqlite3_step(st);
-    crm_store_status r = CRM_STORE_OK;
-    if (rc == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
-    else if (rc == SQLITE_DONE) r = fail(s, CRM_STORE_E_NOT_FOUND, "no user '%s' in org %lld", email, (long long)org_id);
-    else r = db_fail(s, rc, "user");
-    done(s, st);
-    return r;
+    return find_id(s, SQL_USER_FIND, email, org_id, "user", id);
 }
 
 static const char SQL_ORG_GET[] =
@@ -615,7 +605,7 @@ crm_store_status crm_store_mailbox_add(crm_store *s, const crm_store_mailbox *m,
 }
 
 crm_store_status crm_store_mailbox_find(crm_store *s, const char *name, int64_t *id) {
-    return find_id(s, SQL_MAILBOX_FIND, name, "mailbox", id);
+    return find_id(s, SQL_MAILBOX_FIND, name, 0, "mailbox", id);
 }
 
 static const char SQL_MAILBOX_GET[] =
