@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
+#include "api/crm_api.h"
 #include "cli/commands.h"
 #include "engine/crm_session.h"
 #include "sf/crm_sf.h"
@@ -60,77 +61,24 @@ static cJSON *read_json(const char *path, char *err, size_t cap) {
     return j;
 }
 
-static char *print(const cJSON *v) { return v ? cJSON_PrintUnformatted(v) : NULL; }
-
-/* Makes the store hold the configuration's org, users, mailboxes, settings and lists. */
+/* Makes the store hold the configuration's org, users and mailboxes (crm_api_bootstrap:
+ * the one set of rules for `sync`, `serve` and `api`), and keeps the org's refresh token. */
 static int bootstrap(crm_store *st, const cJSON *cfg, int64_t *org_id, char *err, size_t cap) {
+    char *e = NULL;
+    if (crm_api_bootstrap(st, cfg, &e) != CRM_API_OK) {
+        snprintf(err, cap, "%s", e ? e : "cannot bring the store in line with the configuration");
+        free(e);
+        return -1;
+    }
     const cJSON *org = cJSON_GetObjectItemCaseSensitive(cfg, "org");
-    const cJSON *sf = cJSON_GetObjectItemCaseSensitive(cfg, "salesforce");
-    const char *oname = str_of(org, "name")[0] ? str_of(org, "name") : "default";
-    crm_store_status s = crm_store_org_find(st, oname, org_id);
-    if (s == CRM_STORE_E_NOT_FOUND) {
-        crm_store_org o = {oname, "", str_of(sf, "api_version"), 0, "store", str_of(org, "sf_org_id")};
-        const cJSON *res = cJSON_GetObjectItemCaseSensitive(sf, "api_reserve");
-        o.api_reserve = cJSON_IsNumber(res) ? (long)res->valuedouble : 0;
-        s = crm_store_org_add(st, &o, org_id);
+    if (crm_store_org_find(st, str_of(org, "name"), org_id) != CRM_STORE_OK) {
+        snprintf(err, cap, "store: %s", crm_store_errmsg(st));
+        return -1;
     }
-    if (s != CRM_STORE_OK) { snprintf(err, cap, "store: %s", crm_store_errmsg(st)); return -1; }
-    const char *rt = secret(sf, "refresh_token");
-    if (rt[0] && crm_store_org_set_refresh_token(st, *org_id, rt) != CRM_STORE_OK) { snprintf(err, cap, "store: %s", crm_store_errmsg(st)); return -1; }
-    char *defaults = print(cJSON_GetObjectItemCaseSensitive(org, "defaults"));
-    char *locks = print(cJSON_GetObjectItemCaseSensitive(org, "locks"));
-    s = crm_store_org_settings_set(st, *org_id, defaults ? defaults : "{}", locks ? locks : "[]");
-    cJSON_free(defaults);
-    cJSON_free(locks);
-    if (s != CRM_STORE_OK) { snprintf(err, cap, "org settings: %s", crm_store_errmsg(st)); return -1; }
-    const cJSON *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(org, "blocklist")) {
-        /* "entry" or {"entry": "...", "locked": true} (a locked entry users cannot remove) */
-        const char *entry = cJSON_IsString(e) ? e->valuestring : str_of(e, "entry");
-        bool locked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "locked"));
-        if (entry[0] && crm_store_blocklist_add(st, *org_id, 0, entry, locked) != CRM_STORE_OK) {
-            snprintf(err, cap, "org blocklist: %s", crm_store_errmsg(st));
-            return -1;
-        }
-    }
-    const cJSON *u;
-    cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(cfg, "users")) {
-        int64_t uid = 0;
-        bool created = false;
-        s = crm_store_user_find(st, *org_id, str_of(u, "email"), &uid);
-        if (s == CRM_STORE_E_NOT_FOUND) {
-            char *aliases = print(cJSON_GetObjectItemCaseSensitive(u, "aliases"));
-            crm_store_user cu = {*org_id, str_of(u, "email"), str_of(u, "sf_user_id"), str_of(u, "salesforce_email"), aliases};
-            s = crm_store_user_add(st, &cu, &uid);
-            cJSON_free(aliases);
-            created = true;
-        }
-        if (s != CRM_STORE_OK) { snprintf(err, cap, "user %s: %s", str_of(u, "email"), crm_store_errmsg(st)); return -1; }
-        /* a user's settings and blocklist from the file only seed a new user: later changes
-         * made from the sidebar (PUT /me/settings, Do not sync) must survive a restart */
-        if (created) {
-            char *us = print(cJSON_GetObjectItemCaseSensitive(u, "settings"));
-            s = crm_store_user_settings_set(st, uid, us ? us : "{}");
-            cJSON_free(us);
-            if (s != CRM_STORE_OK) { snprintf(err, cap, "user settings: %s", crm_store_errmsg(st)); return -1; }
-            cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(u, "blocklist"))
-                if (cJSON_IsString(e) && crm_store_blocklist_add(st, *org_id, uid, e->valuestring, false) != CRM_STORE_OK) {
-                    snprintf(err, cap, "user blocklist: %s", crm_store_errmsg(st));
-                    return -1;
-                }
-        }
-        const cJSON *m;
-        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(u, "mailboxes")) {
-            int64_t mid = 0;
-            s = crm_store_mailbox_find(st, str_of(m, "name"), &mid);
-            if (s == CRM_STORE_E_NOT_FOUND) {
-                char *mc = print(cJSON_GetObjectItemCaseSensitive(m, "config"));
-                crm_store_mailbox cm = {uid, str_of(m, "name"), str_of(m, "kind"), mc, 0};
-                s = crm_store_mailbox_add(st, &cm, &mid);
-                cJSON_free(mc);
-            }
-            if (s != CRM_STORE_OK) { snprintf(err, cap, "mailbox %s: %s", str_of(m, "name"), crm_store_errmsg(st)); return -1; }
-        }
+    const char *rt = secret(cJSON_GetObjectItemCaseSensitive(cfg, "salesforce"), "refresh_token");
+    if (rt[0] && crm_store_org_set_refresh_token(st, *org_id, rt) != CRM_STORE_OK) {
+        snprintf(err, cap, "store: %s", crm_store_errmsg(st));
+        return -1;
     }
     return 0;
 }
