@@ -61,10 +61,17 @@ static void print_text(const cJSON *issues, const char *mailbox) {
         printf("\n%s  mailbox ", when);
         put_clean(str_of(e, "mailbox"));
         printf("\n  what:  ");
-        put_clean(str_of(e, "kind"));
-        printf(" failed");
+        /* in words a person reads; unknown kinds as "<kind> failed" */
+        static const struct { const char *kind, *words; } kinds[] = {
+            {"read", "could not read the email"}, {"decide", "not saved"}, {"write", "could not write to Salesforce"},
+            {"mark", "could not mark the email in the mailbox"}, {"session", "the session stopped"}};
+        const char *kind = str_of(e, "kind"), *words = NULL;
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+            if (strcmp(kinds[k].kind, kind) == 0) words = kinds[k].words;
+        if (words) printf("%s", words);
+        else { put_clean(kind); printf(" failed"); }
         const char *ref = str_of(e, "item_ref"), *key = str_of(e, "item_key");
-        if (ref[0]) { printf(" for "); put_clean(ref); }
+        if (ref[0]) { printf(": "); put_clean(ref); }
         if (key[0]) { printf(" (key "); put_clean(key); printf(")"); }
         if (!ref[0] && !key[0]) printf(" (whole session)");
         printf("\n  why:   ");

@@ -827,10 +827,10 @@ static void test_cli(void) {
     if (out) {
         CHECK(strstr(out, "3 issues") != NULL);
         CHECK(strstr(out, "2026-11-22 10:30:00 UTC  mailbox jane.inbox") != NULL); /* 1795341600 + 1800 */
-        CHECK(strstr(out, "what:  write failed for <q1@acme.com> Quote for Q4 (key K2:abc)") != NULL);
+        CHECK(strstr(out, "what:  could not write to Salesforce: <q1@acme.com> Quote for Q4 (key K2:abc)") != NULL);
         CHECK(strstr(out, "why:   STRING_TOO_LONG: Task.Subject: data value too large") != NULL);
         CHECK(strstr(out, "retried 1 time, open") != NULL);
-        CHECK(strstr(out, "session failed (whole session)") != NULL);
+        CHECK(strstr(out, "the session stopped (whole session)") != NULL);
         CHECK(strstr(out, "not retried yet, open") != NULL);
         CHECK(strstr(out, "mailbox kim.inbox") != NULL);
         CHECK(strstr(out, "[redacted]") != NULL);
