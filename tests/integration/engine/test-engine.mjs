@@ -151,6 +151,41 @@ try {
     check(JSON.stringify(cut.st.keys) === JSON.stringify(clean.st.keys), `cut short or not, the same Tasks: ${cut.st.tasks} vs ${clean.st.tasks}`);
   }
 
+  // ---- the org's API budget low: automatic saving pauses, sidebar saves go on ----------
+  {
+    const { dir, sb, org, contact, cfg } = await designatedWorld('budget');
+    const c = JSON.parse(fs.readFileSync(cfg, 'utf8'));
+    c.org.defaults.email.mode = 'all';
+    c.salesforce.api_reserve = 500;
+    c.api = { port: 0 };
+    c.users[0].api_token = 'budget-test-token-0123456789';
+    fs.writeFileSync(cfg, JSON.stringify(c));
+    fs.writeFileSync(path.join(dir, 'mail', 'cur', '1700000001.M1P1.test:2,S'),
+      `From: ${contact}\r\nTo: ${org.user}\r\nSubject: Budget\r\nDate: Sat, 21 Nov 2026 10:00:00 +0000\r\nMessage-ID: <budget@cust>\r\n\r\nhello\r\n`);
+    await fetch(`${sb.base}/sandbox/api-usage`, { method: 'PUT', body: JSON.stringify({ max: 1000, used: 700 }) });
+    const r = sync(cfg);
+    check(r.code !== 0 && r.summary && r.summary.saved === 0 && /paused/.test(r.summary.error || ''), `automatic saving pauses under the reserve (${JSON.stringify(r.summary)})`);
+    const iss = JSON.parse(execFileSync(BIN, ['issues', '--db', path.join(dir, 'crmsync.db'), '--json']).toString()).issues;
+    check(iss.some((i) => i.code === 'API_RESERVE'), 'the pause is in the issues log');
+    check((await sb.query("SELECT Id FROM Task WHERE Subject = 'Budget'")).total === 0, 'nothing written while paused');
+    // the same email saved by hand from the sidebar goes through
+    const portFile = path.join(dir, 'api.port');
+    const api = spawn(BIN, ['api', '--config', cfg, '--port', '0', '--port-file', portFile, '--quiet'], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !(fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim()); i++) await sleep(50);
+      const A = `http://127.0.0.1:${fs.readFileSync(portFile, 'utf8').trim()}/api/v1`;
+      const H = { authorization: 'Bearer budget-test-token-0123456789', 'content-type': 'application/json' };
+      const look = await (await fetch(`${A}/lookup`, { method: 'POST', headers: H, body: JSON.stringify({ addresses: [contact] }) })).json();
+      const item = { type: 'email', message_id: '<budget@cust>', from: { name: '', address: contact }, to: [{ name: '', address: org.user }], subject: 'Budget', date: '2026-11-21T10:00:00Z', folder: 'inbox' };
+      const saved = await (await fetch(`${A}/save`, { method: 'POST', headers: H, body: JSON.stringify({ item, selection: { who: look.records.contacts.map((x) => x.id), what: '', thread: false, attachments: [] } }) })).json();
+      check(saved.status === 'saved', `a sidebar save goes on under the reserve (${JSON.stringify(saved).slice(0, 160)})`);
+    } finally { api.kill('SIGTERM'); }
+    await fetch(`${sb.base}/sandbox/api-usage`, { method: 'PUT', body: JSON.stringify({ max: 100000, used: 0 }) });
+    const r2 = sync(cfg);
+    check(r2.code === 0 && r2.summary.skipped_by_reason.already_saved === 1, `with budget again, the session finds it saved (${JSON.stringify(r2.summary)})`);
+    check((await sb.query("SELECT Id FROM Task WHERE Subject = 'Budget'")).total === 1, 'one Task, not two');
+  }
+
   // ---- faults: each kind, no duplicates, no loss, the cause in the issues log ------------
   for (const spec of ['error:rate=0.3,seed=5', 'drop:rate=0.3,seed=6', 'expired:every=3', 'slow:ms=50:every=2', 'lock:rate=0.3,seed=7', 'limit:nth=4']) {
     const dir = tmpdir('fault');
