@@ -130,6 +130,8 @@ crm_api_status crm_api_bootstrap(crm_store *st, const cJSON *config, char **err)
         crm_store_org o = {org_name, api_str(sf, "instance_url"), api_str(sf, "api_version"),
                            cJSON_IsNumber(res) ? (long)res->valuedouble : 0, "config", api_str(org, "sf_org_id")};
         s = crm_store_org_add(st, &o, &org_id);
+        /* another worker starting on the same store may have added it just now */
+        if (s == CRM_STORE_E_CONSTRAINT) s = crm_store_org_find(st, org_name, &org_id);
     }
     if (s != CRM_STORE_OK) return failf(err, CRM_API_E_STORE, "org '%s': %s", org_name, crm_store_errmsg(st));
     const cJSON *defaults = cJSON_GetObjectItemCaseSensitive(org, "defaults");
@@ -160,6 +162,11 @@ crm_api_status crm_api_bootstrap(crm_store *st, const cJSON *config, char **err)
             crm_store_user cu = {org_id, email, api_str(u, "sf_user_id"), api_str(u, "salesforce_email"), aliases};
             s = crm_store_user_add(st, &cu, &uid);
             cJSON_free(aliases);
+            if (s == CRM_STORE_E_CONSTRAINT) { /* added meanwhile by another worker: theirs seeds it */
+                s = crm_store_user_find(st, org_id, email, &uid);
+                if (s != CRM_STORE_OK) return failf(err, CRM_API_E_STORE, "user %s: %s", email, crm_store_errmsg(st));
+                goto mailboxes;
+            }
             if (s != CRM_STORE_OK) return failf(err, CRM_API_E_STORE, "user %s: %s", email, crm_store_errmsg(st));
             const cJSON *us = cJSON_GetObjectItemCaseSensitive(u, "settings");
             if (us) {
@@ -176,6 +183,7 @@ crm_api_status crm_api_bootstrap(crm_store *st, const cJSON *config, char **err)
         } else if (s != CRM_STORE_OK) {
             return failf(err, CRM_API_E_STORE, "user %s: %s", email, crm_store_errmsg(st));
         }
+    mailboxes:;
         const cJSON *mbs = cJSON_GetObjectItemCaseSensitive(u, "mailboxes");
         const cJSON *m;
         cJSON_ArrayForEach(m, mbs) {
@@ -188,6 +196,7 @@ crm_api_status crm_api_bootstrap(crm_store *st, const cJSON *config, char **err)
                 crm_store_mailbox cm = {uid, name, api_str(m, "kind"), cfg, 0};
                 s = crm_store_mailbox_add(st, &cm, &mid);
                 cJSON_free(cfg);
+                if (s == CRM_STORE_E_CONSTRAINT) s = crm_store_mailbox_find(st, name, &mid);
             } else if (s == CRM_STORE_OK) {
                 cJSON *got = NULL;
                 s = crm_store_mailbox_get(st, mid, &got);

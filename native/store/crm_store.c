@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -347,6 +348,14 @@ static crm_store_status pragma(crm_store *s, const char *sql, const char *want) 
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK) return db_fail(s, rc, sql);
     rc = sqlite3_step(st);
+    /* Switching a new file to WAL while another process does the same can answer BUSY
+     * without waiting (SQLite does not call the busy handler there): try again, bounded. */
+    for (int tries = 0; (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && tries < 100; tries++) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+        sqlite3_reset(st);
+        rc = sqlite3_step(st);
+    }
     crm_store_status r = CRM_STORE_OK;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) r = db_fail(s, rc, sql);
     else if (want && (rc != SQLITE_ROW || strcmp(col_text(st, 0), want) != 0))

@@ -186,6 +186,36 @@ try {
     check((await sb.query("SELECT Id FROM Task WHERE Subject = 'Budget'")).total === 1, 'one Task, not two');
   }
 
+  // ---- crmsync serve: two workers on one store share the mailboxes, each synced once ----
+  {
+    const dir = tmpdir('serve');
+    sampleMail(dir, COUNT);
+    const sb = await startSandbox(dir);
+    cleanup.push(sb);
+    const cfg = writeConfig(dir, sb, loadOrg(dir, sb));
+    const workers = ['w1', 'w2'].map((w) => spawn(BIN, ['serve', '--config', cfg, '--worker', w], { stdio: ['ignore', 'ignore', 'pipe'] }));
+    const errs = ['', ''];
+    workers.forEach((p, i) => p.stderr.on('data', (d) => { errs[i] += d; }));
+    const exited = workers.map((p) => new Promise((r) => p.on('exit', (code) => r(code))));
+    let done = false;
+    for (let i = 0; i < 150 && !done; i++) { // the session is due at once; bounded wait (30 s)
+      await sleep(200);
+      try {
+        const row = execFileSync('sqlite3', [path.join(dir, 'crmsync.db'), 'SELECT last_result, next_run_at FROM mailboxes']).toString().trim();
+        done = row.startsWith('ok|');
+      } catch { /* the store is being created */ }
+    }
+    workers.forEach((p) => p.kill('SIGTERM'));
+    const codes = await Promise.all(exited);
+    check(done, 'a worker of crmsync serve ran the due mailbox');
+    check(codes.every((c) => c === 0), `both workers stop cleanly on SIGTERM (${codes}: ${errs.join(' | ').slice(0, 400)})`);
+    const st = await savedState(sb);
+    check(JSON.stringify(st.keys) === JSON.stringify(want.keys), `served once: exactly the reference Tasks (${st.tasks} vs ${want.tasks})`);
+    const next = Number(execFileSync('sqlite3', [path.join(dir, 'crmsync.db'), 'SELECT next_run_at FROM mailboxes']).toString().trim());
+    const now = Date.now() / 1000;
+    check(next > now + 25 * 60 && next < now + 31 * 60, 'the next run is scheduled after sync.interval_minutes (30)');
+  }
+
   // ---- faults: each kind, no duplicates, no loss, the cause in the issues log ------------
   for (const spec of ['error:rate=0.3,seed=5', 'drop:rate=0.3,seed=6', 'expired:every=3', 'slow:ms=50:every=2', 'lock:rate=0.3,seed=7', 'limit:nth=4']) {
     const dir = tmpdir('fault');
