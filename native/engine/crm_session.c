@@ -8,6 +8,7 @@
 #include "engine/crm_engine.h"
 #include "engine/crm_session.h"
 #include "mailbox/crm_mailbox.h"
+#include "mime/crm_mime.h"
 
 #define CURSOR_FOLDER "*"
 
@@ -92,18 +93,6 @@ static int mbx_config(const cJSON *mb, const cJSON *settings, crm_mbx_config *cf
     cfg->folders = folders;
     cfg->n_folders = *nf;
     return 0;
-}
-
-static void rfc3339(int64_t t, char out[21]) {
-    int64_t days = t / 86400, secs = t % 86400;
-    if (secs < 0) { secs += 86400; days--; }
-    /* civil from days (H. Hinnant) */
-    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-    if (m <= 2) y++;
-    snprintf(out, 21, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, (int)m, (int)d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
 }
 
 /* The item's key (K1) through the core. */
@@ -306,12 +295,12 @@ int crm_session_run(crm_store *st, crm_sf *sf, int64_t mailbox_id, const crm_ses
     }
     free(lbtext);
     char cutoff[21];
-    rfc3339(cutoff_t, cutoff);
+    crm_mime_rfc3339(cutoff_t, cutoff);
     bool with_domains = strcmp(str_of(email, "unresolved"), "create") == 0 || strcmp(str_of(email, "unresolved"), "smart") == 0;
     const char *save_category = str_of(email, "save_category")[0] ? str_of(email, "save_category") : "Salesforce";
     const cJSON *user = cJSON_GetObjectItemCaseSensitive(settings, "user");
     char now_text[21];
-    rfc3339(o.now, now_text);
+    crm_mime_rfc3339(o.now, now_text);
     strset seen_addr = {0}, seen_dom = {0};
     records = cJSON_CreateObject();
     cJSON_AddArrayToObject(records, "contacts");

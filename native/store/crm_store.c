@@ -475,6 +475,22 @@ crm_store_status crm_store_user_find(crm_store *s, int64_t org_id, const char *e
     return find_id(s, SQL_USER_FIND, email, org_id, "user", id);
 }
 
+/* Prepares `sql`, binds ?1 = id and steps to its row. CRM_STORE_OK: *out is on the row
+ * (read its columns, then done(s, *out)); otherwise "no <what> with id N", or the
+ * database error "reading the <what>", and nothing to release. */
+static crm_store_status row_by_id(crm_store *s, const char *sql, int64_t id, const char *what, sqlite3_stmt **out) {
+    *out = NULL;
+    sqlite3_stmt *st = prep(s, sql);
+    if (st == NULL) return CRM_STORE_E_INTERNAL;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) { *out = st; return CRM_STORE_OK; }
+    crm_store_status r = rc == SQLITE_DONE ? fail(s, CRM_STORE_E_NOT_FOUND, "no %s with id %lld", what, (long long)id)
+                                           : fail(s, status_of(rc), "reading the %s: %s", what, sqlite3_errmsg(s->db));
+    done(s, st);
+    return r;
+}
+
 static const char SQL_ORG_GET[] =
     "SELECT id, name, instance_url, api_version, api_reserve, credentials_ref, sf_org_id,"
     " refresh_token IS NOT NULL AND refresh_token <> '' FROM orgs WHERE id = ?1";
@@ -482,12 +498,10 @@ static const char SQL_ORG_GET[] =
 crm_store_status crm_store_org_get(crm_store *s, int64_t id, cJSON **out) {
     ENTER(s);
     *out = NULL;
-    sqlite3_stmt *st = prep(s, SQL_ORG_GET);
-    if (st == NULL) return CRM_STORE_E_INTERNAL;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    crm_store_status r = CRM_STORE_OK;
-    if (rc == SQLITE_ROW) {
+    sqlite3_stmt *st;
+    crm_store_status r = row_by_id(s, SQL_ORG_GET, id, "org", &st);
+    if (r != CRM_STORE_OK) return r;
+    {
         cJSON *o = cJSON_CreateObject();
         if (o && cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0)) &&
             cJSON_AddStringToObject(o, "name", col_text(st, 1)) &&
@@ -499,8 +513,7 @@ crm_store_status crm_store_org_get(crm_store *s, int64_t id, cJSON **out) {
             cJSON_AddBoolToObject(o, "has_refresh_token", sqlite3_column_int(st, 7)))
             *out = o;
         else { cJSON_Delete(o); r = nomem(s); }
-    } else if (rc == SQLITE_DONE) r = fail(s, CRM_STORE_E_NOT_FOUND, "no org with id %lld", (long long)id);
-    else r = db_fail(s, rc, "reading the org");
+    }
     done(s, st);
     return r;
 }
@@ -524,15 +537,10 @@ crm_store_status crm_store_org_set_refresh_token(crm_store *s, int64_t org_id, c
 crm_store_status crm_store_org_refresh_token(crm_store *s, int64_t org_id, char **token) {
     ENTER(s);
     *token = NULL;
-    sqlite3_stmt *st = prep(s, SQL_ORG_TOKEN);
-    if (st == NULL) return CRM_STORE_E_INTERNAL;
-    sqlite3_bind_int64(st, 1, org_id);
-    int rc = sqlite3_step(st);
-    crm_store_status r = CRM_STORE_OK;
-    if (rc == SQLITE_ROW) {
-        if (sqlite3_column_type(st, 0) != SQLITE_NULL && (*token = dupstr(col_text(st, 0))) == NULL) r = nomem(s);
-    } else if (rc == SQLITE_DONE) r = fail(s, CRM_STORE_E_NOT_FOUND, "no org with id %lld", (long long)org_id);
-    else r = db_fail(s, rc, "reading the refresh token");
+    sqlite3_stmt *st;
+    crm_store_status r = row_by_id(s, SQL_ORG_TOKEN, org_id, "org", &st);
+    if (r != CRM_STORE_OK) return r;
+    if (sqlite3_column_type(st, 0) != SQLITE_NULL && (*token = dupstr(col_text(st, 0))) == NULL) r = nomem(s);
     done(s, st);
     return r;
 }
@@ -566,12 +574,10 @@ static const char SQL_USER_GET[] =
 crm_store_status crm_store_user_get(crm_store *s, int64_t id, cJSON **out) {
     ENTER(s);
     *out = NULL;
-    sqlite3_stmt *st = prep(s, SQL_USER_GET);
-    if (st == NULL) return CRM_STORE_E_INTERNAL;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    crm_store_status r = CRM_STORE_OK;
-    if (rc == SQLITE_ROW) {
+    sqlite3_stmt *st;
+    crm_store_status r = row_by_id(s, SQL_USER_GET, id, "user", &st);
+    if (r != CRM_STORE_OK) return r;
+    {
         cJSON *o = cJSON_CreateObject();
         cJSON *al = json_col(st, 5, true);
         if (o && al && cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0)) &&
@@ -582,8 +588,7 @@ crm_store_status crm_store_user_get(crm_store *s, int64_t id, cJSON **out) {
             cJSON_AddItemToObject(o, "aliases", al);
             *out = o;
         } else { cJSON_Delete(o); cJSON_Delete(al); r = nomem(s); }
-    } else if (rc == SQLITE_DONE) r = fail(s, CRM_STORE_E_NOT_FOUND, "no user with id %lld", (long long)id);
-    else r = db_fail(s, rc, "reading the user");
+    }
     done(s, st);
     return r;
 }
@@ -624,12 +629,10 @@ static const char SQL_MAILBOX_GET[] =
 crm_store_status crm_store_mailbox_get(crm_store *s, int64_t id, cJSON **out) {
     ENTER(s);
     *out = NULL;
-    sqlite3_stmt *st = prep(s, SQL_MAILBOX_GET);
-    if (st == NULL) return CRM_STORE_E_INTERNAL;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    crm_store_status r = CRM_STORE_OK;
-    if (rc == SQLITE_ROW) {
+    sqlite3_stmt *st;
+    crm_store_status r = row_by_id(s, SQL_MAILBOX_GET, id, "mailbox", &st);
+    if (r != CRM_STORE_OK) return r;
+    {
         cJSON *o = cJSON_CreateObject();
         cJSON *cfg = json_col(st, 5, false);
         bool leased = sqlite3_column_type(st, 7) != SQLITE_NULL;
@@ -648,8 +651,7 @@ crm_store_status crm_store_mailbox_get(crm_store *s, int64_t id, cJSON **out) {
                 *out = o;
         }
         if (*out == NULL) { cJSON_Delete(o); cJSON_Delete(cfg); r = nomem(s); }
-    } else if (rc == SQLITE_DONE) r = fail(s, CRM_STORE_E_NOT_FOUND, "no mailbox with id %lld", (long long)id);
-    else r = db_fail(s, rc, "reading the mailbox");
+    }
     done(s, st);
     return r;
 }
@@ -1078,18 +1080,13 @@ static const char SQL_MAILBOX_ORG[] =
     "SELECT u.org_id, m.lease_owner FROM mailboxes m JOIN users u ON u.id = m.user_id WHERE m.id = ?1";
 
 static crm_store_status mailbox_org(crm_store *s, int64_t mailbox_id, const char *lease_owner, int64_t *org_id) {
-    sqlite3_stmt *st = prep(s, SQL_MAILBOX_ORG);
-    if (st == NULL) return CRM_STORE_E_INTERNAL;
-    sqlite3_bind_int64(st, 1, mailbox_id);
-    int rc = sqlite3_step(st);
-    crm_store_status r = CRM_STORE_OK;
-    if (rc == SQLITE_ROW) {
-        *org_id = sqlite3_column_int64(st, 0);
-        if (lease_owner && (sqlite3_column_type(st, 1) == SQLITE_NULL || strcmp(col_text(st, 1), lease_owner) != 0))
-            r = fail(s, CRM_STORE_E_LEASE_LOST, "mailbox %lld is no longer leased to this worker: nothing recorded",
-                     (long long)mailbox_id);
-    } else if (rc == SQLITE_DONE) r = fail(s, CRM_STORE_E_NOT_FOUND, "no mailbox with id %lld", (long long)mailbox_id);
-    else r = db_fail(s, rc, "reading the mailbox");
+    sqlite3_stmt *st;
+    crm_store_status r = row_by_id(s, SQL_MAILBOX_ORG, mailbox_id, "mailbox", &st);
+    if (r != CRM_STORE_OK) return r;
+    *org_id = sqlite3_column_int64(st, 0);
+    if (lease_owner && (sqlite3_column_type(st, 1) == SQLITE_NULL || strcmp(col_text(st, 1), lease_owner) != 0))
+        r = fail(s, CRM_STORE_E_LEASE_LOST, "mailbox %lld is no longer leased to this worker: nothing recorded",
+                 (long long)mailbox_id);
     done(s, st);
     return r;
 }
@@ -1323,14 +1320,10 @@ static const char SQL_ISSUE_RETRIED[] = "SELECT retried FROM issues WHERE id = ?
 
 crm_store_status crm_store_issue_retried(crm_store *s, int64_t issue_id, long *retried) {
     ENTER(s);
-    sqlite3_stmt *st = prep(s, SQL_ISSUE_RETRIED);
-    if (st == NULL) return CRM_STORE_E_INTERNAL;
-    sqlite3_bind_int64(st, 1, issue_id);
-    int rc = sqlite3_step(st);
-    crm_store_status r = CRM_STORE_OK;
-    if (rc == SQLITE_ROW) *retried = (long)sqlite3_column_int64(st, 0);
-    else if (rc == SQLITE_DONE) r = fail(s, CRM_STORE_E_NOT_FOUND, "no issue %lld", (long long)issue_id);
-    else r = db_fail(s, rc, "issue");
+    sqlite3_stmt *st;
+    crm_store_status r = row_by_id(s, SQL_ISSUE_RETRIED, issue_id, "issue", &st);
+    if (r != CRM_STORE_OK) return r;
+    *retried = (long)sqlite3_column_int64(st, 0);
     done(s, st);
     return r;
 }
